@@ -1,0 +1,1 @@
+"""Coordinates -> country: CSV reading, prediction and the classify-cities CLI."""

@@ -1,0 +1,47 @@
+"""The inference core for cities: (lat, lon) batches in, country columns out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from inference.session import LoadedModel
+
+
+def prediction_columns(top_k: int) -> list[str]:
+    """Columns added to each row: the best country, then numbered runners-up."""
+    columns = ["country", "country_code", "confidence"]
+    for rank in range(2, top_k + 1):
+        columns += [f"country_{rank}", f"country_code_{rank}", f"confidence_{rank}"]
+    return columns
+
+
+def predict_countries(model: LoadedModel, latlon: np.ndarray, top_k: int = 1,
+                      min_confidence: float = 0.0) -> list[dict[str, Any]]:
+    """Predict the top-k countries for each (lat, lon) row; one dict of columns per row.
+
+    A row whose best probability is below `min_confidence` gets no country and an error.
+    """
+    if len(latlon) == 0:
+        return []
+    probabilities = model.run(np.ascontiguousarray(latlon, dtype=np.float32))
+    k = min(top_k, probabilities.shape[1])
+    best = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
+    best_probs = np.take_along_axis(probabilities, best, axis=1)
+    order = np.argsort(-best_probs, axis=1)
+    best = np.take_along_axis(best, order, axis=1)
+    best_probs = np.take_along_axis(best_probs, order, axis=1)
+    names, codes = model.contract.labels, model.contract.label_codes
+    columns = prediction_columns(k)
+    rows = []
+    for indices, probs in zip(best.tolist(), best_probs.tolist(), strict=True):
+        if probs[0] < min_confidence:
+            rows.append({"error": f"confidence {probs[0]:.3f} below --min-confidence "
+                                  f"{min_confidence:g} (best guess {codes[indices[0]]})"})
+            continue
+        values: list[Any] = []
+        for index, prob in zip(indices, probs, strict=True):
+            values += [names[index], codes[index], round(prob, 6)]
+        rows.append(dict(zip(columns, values, strict=True)))
+    return rows

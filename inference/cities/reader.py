@@ -1,0 +1,211 @@
+"""Read a CSV of coordinates in chunks, finding and validating the coordinate columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from inference.errors import UsageError
+
+LAT_NAMES = ("lat", "latitude")
+LON_NAMES = ("lon", "lng", "long", "longitude")
+DELIMITERS = ",;\t|"
+MAX_LINE_CHARS = 1 << 20  # a longer physical line is reported as a bad row, never loaded whole
+_OVERLONG = "\x00overlong"
+csv.field_size_limit(MAX_LINE_CHARS)
+
+
+@dataclass
+class CoordinateChunk:
+    """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error."""
+
+    line_numbers: list[int]
+    rows: list[list[str]]
+    latlon: np.ndarray
+    errors: list[str | None]
+
+
+def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
+                what: str, source: str) -> int:
+    """Index of the coordinate column: the one named explicitly, else a usual name."""
+    folded = [h.strip().lower() for h in header]
+    if explicit is not None:
+        if explicit.strip().lower() not in folded:
+            raise UsageError(f"{source}: no column named {explicit!r} (columns: {_list(header)})")
+        return folded.index(explicit.strip().lower())
+    for name in names:
+        if name in folded:
+            return folded.index(name)
+    raise UsageError(
+        f"{source}: no {what} column found (looked for {', '.join(names)} in any case; "
+        f"columns: {_list(header)}); name it with --{what[:3]}-col"
+    )
+
+
+def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, str | None]:
+    """Parse one latitude/longitude; return (value, None) or (nan, error message)."""
+    cleaned = text.strip()
+    if not cleaned:
+        return math.nan, f"missing {what}"
+    try:
+        value = float(cleaned)
+    except ValueError:
+        try:  # decimal comma, as in many European CSVs
+            value = float(cleaned.replace(",", ".", 1)) if cleaned.count(",") == 1 else None
+        except ValueError:
+            value = None
+        if value is None:
+            return math.nan, f"{what} {_short(cleaned)!r} is not a number"
+    if not math.isfinite(value):
+        return math.nan, f"{what} {_short(cleaned)!r} is not a finite number"
+    if abs(value) > limit:
+        return math.nan, f"{what} {value:g} is outside [-{limit:g}, {limit:g}]"
+    return value, None
+
+
+class CoordinateCsv:
+    """A CSV of coordinates opened for chunked reading (use as a context manager)."""
+
+    def __init__(self, path: str, lat_col: str | None = None, lon_col: str | None = None,
+                 on_progress: Callable[[int], None] | None = None):
+        self.source = "<stdin>" if path == "-" else path
+        self._on_progress = on_progress
+        self._stream = self._open(path)
+        try:
+            first = self._stream.readline(MAX_LINE_CHARS)
+        except UnicodeDecodeError:
+            raise UsageError(f"{self.source}: not a UTF-8 text file") from None
+        if not first.strip():
+            raise UsageError(f"{self.source}: empty file (no header line)")
+        self.delimiter = max(DELIMITERS, key=first.count)
+        self.header = next(csv.reader([first], delimiter=self.delimiter))
+        self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", self.source)
+        self.lon_index = find_column(self.header, LON_NAMES, lon_col, "longitude", self.source)
+        self._line = 1
+
+    def _open(self, path: str) -> IO[str]:
+        if path == "-":
+            return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+        file = Path(path)
+        if not file.exists():
+            raise UsageError(f"{path}: no such file")
+        if file.is_dir():
+            raise UsageError(f"{path}: is a folder, not a CSV file")
+        try:
+            return open(file, encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+    def __enter__(self) -> CoordinateCsv:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stream.close()
+
+    def _lines(self) -> Iterator[str]:
+        while True:
+            try:
+                line = self._stream.readline(MAX_LINE_CHARS)
+            except UnicodeDecodeError as exc:
+                raise UsageError(
+                    f"{self.source}: not UTF-8 text after line {self._line} ({exc.reason})"
+                ) from None
+            if not line:
+                return
+            if self._on_progress is not None:
+                self._on_progress(len(line))
+            if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
+                self._skip_rest_of_line()
+                line = _OVERLONG + "\n"
+            yield line
+
+    def _skip_rest_of_line(self) -> None:
+        while True:
+            more = self._stream.readline(MAX_LINE_CHARS)
+            if self._on_progress is not None:
+                self._on_progress(len(more))
+            if not more or more.endswith("\n"):
+                return
+
+    def chunks(self, size: int) -> Iterator[CoordinateChunk]:
+        """Yield chunks of at most `size` data rows; blank lines are skipped."""
+        reader = csv.reader(self._lines(), delimiter=self.delimiter)
+        chunk = _ChunkBuilder(len(self.header))
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                chunk.add_error(reader.line_num + 1, [], f"malformed CSV ({exc})")
+                continue
+            line = reader.line_num + 1  # +1 for the header read separately
+            if not fields or fields == [""]:
+                continue
+            if fields == [_OVERLONG]:
+                chunk.add_error(line, [], f"line longer than {MAX_LINE_CHARS} characters")
+            else:
+                chunk.add(line, fields, self._row_error(fields), self)
+            if len(chunk.rows) >= size:
+                yield chunk.build()
+                chunk = _ChunkBuilder(len(self.header))
+        if chunk.rows:
+            yield chunk.build()
+
+    def _row_error(self, fields: list[str]) -> str | None:
+        if len(fields) > len(self.header):
+            extra = self.delimiter.join(fields[len(self.header):])
+            return (f"row has {len(fields)} fields but the header has {len(self.header)} "
+                    f"(extra: {_short(extra)!r})")
+        return None
+
+
+class _ChunkBuilder:
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[int] = []
+        self.rows: list[list[str]] = []
+        self.latlon: list[tuple[float, float]] = []
+        self.errors: list[str | None] = []
+
+    def add(self, line: int, fields: list[str], error: str | None,
+            table: CoordinateCsv) -> None:
+        fields = self._fit(fields)
+        if error is not None:
+            self.add_error(line, fields, error)
+            return
+        lat, lat_error = parse_coordinate(fields[table.lat_index], "latitude", 90.0)
+        lon, lon_error = parse_coordinate(fields[table.lon_index], "longitude", 180.0)
+        self.lines.append(line)
+        self.rows.append(fields)
+        self.latlon.append((lat, lon))
+        self.errors.append("; ".join(e for e in (lat_error, lon_error) if e) or None)
+
+    def add_error(self, line: int, fields: list[str], error: str) -> None:
+        self.lines.append(line)
+        self.rows.append(self._fit(fields))
+        self.latlon.append((math.nan, math.nan))
+        self.errors.append(error)
+
+    def _fit(self, fields: list[str]) -> list[str]:
+        return (fields + [""] * self.width)[: self.width]
+
+    def build(self) -> CoordinateChunk:
+        latlon = np.array(self.latlon, dtype=np.float32).reshape(-1, 2)
+        return CoordinateChunk(self.lines, self.rows, latlon, self.errors)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _list(header: list[str]) -> str:
+    return ", ".join(repr(h) for h in header[:20]) + (" ..." if len(header) > 20 else "")

@@ -1,0 +1,56 @@
+"""Options and helpers shared by the classify-* commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from inference.output import FORMATS
+from inference.session import DEVICES
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES_HELP = (
+    "\b\nExit codes:\n"
+    "  0    every input was classified\n"
+    "  1    some inputs failed (see the error column)\n"
+    "  2    usage or configuration error (nothing classified)\n"
+    "  130  interrupted (SIGINT/SIGTERM); rows written so far are kept"
+)
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--model, --device, -o, --format, --quiet: the same on every classify command."""
+    decorators = [
+        click.option("--model", "model_spec", metavar="NAME|PATH",
+                     help="Model: a short name or an .onnx path (default: the shipped model)."),
+        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                     help="auto: CUDA when onnxruntime offers it, else CPU."),
+        click.option("-o", "--output", "output_path", metavar="FILE",
+                     help="Write results here (atomically) instead of stdout."),
+        click.option("--format", "output_format", type=click.Choice(FORMATS),
+                     help="Output format (default: from the -o extension, else csv)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar or info on stderr."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def fail(message: str) -> None:
+    """Print one clear line on stderr and exit with the usage-error code."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def info(message: str, quiet: bool) -> None:
+    """An informational line on stderr, unless --quiet."""
+    if not quiet:
+        click.echo(message, err=True)
+
+
+def show_progress(quiet: bool) -> bool:
+    """A progress bar only on an interactive stderr and without --quiet."""
+    return not quiet and sys.stderr.isatty()

@@ -1,0 +1,101 @@
+"""Result writers: CSV or JSON Lines, to stdout or to a file that appears atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from inference.errors import UsageError
+
+FORMATS = ("csv", "jsonl")
+
+
+def choose_format(path: str | None, requested: str | None) -> str:
+    """The output format: as requested, else from the file extension, else CSV."""
+    if requested:
+        return requested
+    if path and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    return "csv"
+
+
+class ResultWriter:
+    """Writes result rows (dicts) with a fixed column order.
+
+    To a file, rows go to a temporary file beside it that replaces the target on
+    `close()`, so a reader never sees a half-written output.
+    """
+
+    def __init__(self, path: str | None, fmt: str, columns: list[str]):
+        self.columns = columns
+        self.format = fmt
+        self._target = Path(path) if path else None
+        self._temp_path: Path | None = None
+        self._stream: IO[str] = self._open()
+        self._csv = csv.writer(self._stream, lineterminator="\n") if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writerow(columns)
+        self._json_keys = unique_names(columns)
+
+    def _open(self) -> IO[str]:
+        if self._target is None:
+            return sys.stdout
+        folder = self._target.parent
+        if not folder.is_dir():
+            raise UsageError(f"{self._target}: output folder {folder} does not exist")
+        try:
+            fd, temp = tempfile.mkstemp(prefix=f".{self._target.name}.", dir=folder)
+        except OSError as exc:
+            raise UsageError(f"{self._target}: cannot write output ({exc.strerror})") from None
+        self._temp_path = Path(temp)
+        return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def write_rows(self, rows: list[list[Any]]) -> None:
+        """Write a batch of rows, each a list of values in the order of `columns`."""
+        if self._csv is not None:
+            self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
+        else:
+            keys = self._json_keys
+            lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
+                     for row in rows)
+            self._stream.write("".join(line + "\n" for line in lines))
+
+    def close(self) -> None:
+        """Flush; for a file target, move the finished output into place."""
+        self._stream.flush()
+        if self._temp_path is None:
+            return
+        os.fsync(self._stream.fileno())
+        self._stream.close()
+        os.replace(self._temp_path, self._target)
+        self._temp_path = None
+
+    def abort(self) -> None:
+        """Drop a half-written file output (used when the job stops on a usage error)."""
+        if self._temp_path is not None:
+            self._stream.close()
+            self._temp_path.unlink(missing_ok=True)
+            self._temp_path = None
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value
+
+
+def unique_names(columns: list[str]) -> list[str]:
+    """Column names made unique (name, name_2, ...) so JSON objects lose no value."""
+    seen: dict[str, int] = {}
+    names = []
+    for column in columns:
+        seen[column] = seen.get(column, 0) + 1
+        names.append(column if seen[column] == 1 else f"{column}_{seen[column]}")
+    return names

@@ -1,0 +1,1 @@
+"""Coordinates -> country: data, model, training, study and the train-cities CLI."""

@@ -1,0 +1,113 @@
+"""train-cities: train, evaluate and export the coordinates -> country model."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trainer.card import prepare_run_folder
+from trainer.cities.data import load_cities_data
+from trainer.cities.train import CitiesConfig
+
+
+def data_options(func: Any) -> Any:
+    """--data and --country-col."""
+    func = click.option("--country-col", metavar="NAME",
+                        help="Country column of a generic CSV (names or ISO codes).")(func)
+    return click.option(
+        "--data", "data_source", required=True, metavar="PATH",
+        help="A folder in the cities-eu layout (train/validation/test/labels.csv) "
+             "or one CSV with lat, lon and country columns (split 80/10/10 by hash).")(func)
+
+
+def training_options(func: Any) -> Any:
+    """Optimisation and input-feature options (shared by fit and study)."""
+    defaults = CitiesConfig()
+    options = [
+        click.option("--fourier/--no-fourier", default=defaults.fourier, show_default=True,
+                     help="Sphere + sine/cosine Fourier input features (else raw lat/lon)."),
+        click.option("--n-frequencies", type=click.IntRange(1), default=defaults.n_frequencies,
+                     show_default=True, help="Number of Fourier frequencies."),
+        click.option("--max-frequency", type=click.FloatRange(1.0),
+                     default=defaults.max_frequency, show_default=True,
+                     help="Highest Fourier frequency, in cycles per radian of arc."),
+        click.option("--epochs", type=click.IntRange(1), default=defaults.epochs,
+                     show_default=True),
+        click.option("--batch-size", type=click.IntRange(2), default=defaults.batch_size,
+                     show_default=True),
+        click.option("--lr", type=float, default=defaults.lr, show_default=True,
+                     help="Peak learning rate of the one-cycle schedule (AdamW)."),
+        click.option("--weight-decay", type=float, default=defaults.weight_decay,
+                     show_default=True),
+        click.option("--label-smoothing", type=click.FloatRange(0, 0.5),
+                     default=defaults.label_smoothing, show_default=True),
+        click.option("--seed", type=int, default=defaults.seed, show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_config(**values: Any) -> CitiesConfig:
+    """A CitiesConfig from CLI values (ignoring the ones that are not config fields)."""
+    names = {f.name for f in fields(CitiesConfig)}
+    return CitiesConfig(**{k: v for k, v in values.items() if k in names})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Train the coordinates -> country MLP and export it to ONNX."""
+
+
+@main.command()
+@data_options
+@click.option("--depth", type=click.IntRange(1), default=CitiesConfig.depth, show_default=True,
+              help="Number of hidden layers.")
+@click.option("--width", type=click.IntRange(1), default=CitiesConfig.width, show_default=True,
+              help="Units per hidden layer.")
+@click.option("--batch-norm/--no-batch-norm", default=True, show_default=True)
+@click.option("--residual/--no-residual", default=True, show_default=True)
+@training_options
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Run folder (default runs/cities-<timestamp>).")
+@click.option("--name", default="cities", show_default=True,
+              help="Model name: files are <name>.onnx, <name>.json, <name>.*.png.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
+@click.option("-q", "--quiet", is_flag=True, help="No per-epoch log.")
+def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
+        overwrite: bool, quiet: bool, **hyper: Any) -> None:
+    """Train one model, select its epoch on validation, export ONNX + card + plots."""
+    from trainer.cities.export import save_run
+    from trainer.cities.train import train_cities
+
+    folder = prepare_run_folder(out, name, "cities", overwrite)
+    data = load_cities_data(data_source, country_col)
+    click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
+               f"train/val/test, {len(data.names)} classes, {data.fingerprint})", err=True)
+    result = train_cities(data, make_config(**hyper),
+                          log=(lambda _: None) if quiet else lambda m: click.echo(m, err=True))
+    onnx_path = save_run(result, data, folder, name)
+    m = result.metrics
+    click.echo(f"best epoch {result.best_epoch}: val {m['val_acc']:.4f}  test {m['test_acc']:.4f}"
+               f"  -> {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB)")
+
+
+@main.command()
+@data_options
+@training_options
+@click.option("--output", "output_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Also write the markdown table here.")
+def study(data_source: str, country_col: str | None, output_path: Path | None,
+          **hyper: Any) -> None:
+    """The original study's grid: depth 1/2/6/10 at width 16 and width 8/16/32/64 at
+    depth 6, each with and without residual connections; prints a markdown table."""
+    from trainer.cities.study import run_study
+
+    data = load_cities_data(data_source, country_col)
+    table = run_study(data, make_config(**hyper), log=lambda m: click.echo(m, err=True))
+    click.echo(table)
+    if output_path:
+        output_path.write_text(table + "\n")

@@ -1,0 +1,136 @@
+"""Load coordinate/country data into train/validation/test arrays."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
+from inference.errors import UsageError
+from trainer.fingerprint import fingerprint_files
+
+COUNTRY_NAMES = ("country", "country_code", "iso", "iso_code", "cc")
+REFERENCE_FILES = ("train.csv", "validation.csv", "test.csv", "labels.csv")
+
+
+@dataclass
+class CitySplit:
+    """(lat, lon) in degrees and integer class labels."""
+
+    latlon: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class CitiesData:
+    """A labelled data set split three ways, with its class names and ISO codes."""
+
+    train: CitySplit
+    val: CitySplit
+    test: CitySplit
+    names: list[str]
+    codes: list[str]
+    fingerprint: str
+    source: str
+
+
+def load_cities_data(source: str, country_col: str | None = None) -> CitiesData:
+    """Load a reference folder (train/validation/test/labels.csv) or one generic CSV."""
+    path = Path(source)
+    if path.is_dir():
+        return load_reference_folder(path)
+    if path.is_file():
+        return load_generic_csv(path, country_col)
+    raise click.UsageError(f"{source}: no such file or folder")
+
+
+def load_reference_folder(folder: Path) -> CitiesData:
+    """The cities-eu layout: unnamed index, long, lat, integer country + labels.csv."""
+    missing = [name for name in REFERENCE_FILES if not (folder / name).is_file()]
+    if missing:
+        raise click.UsageError(f"{folder}: missing {', '.join(missing)}")
+    with open(folder / "labels.csv", newline="") as handle:
+        labels = sorted(csv.DictReader(handle), key=lambda row: int(row["country"]))
+    names = [row["name"] for row in labels]
+    codes = [row["iso"] for row in labels]
+    splits = [_read_reference_split(folder / name, len(names)) for name in REFERENCE_FILES[:3]]
+    fingerprint = fingerprint_files([folder / name for name in REFERENCE_FILES])
+    return CitiesData(*splits, names=names, codes=codes, fingerprint=fingerprint,
+                      source=str(folder))
+
+
+def _read_reference_split(path: Path, n_classes: int) -> CitySplit:
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    latlon = np.array([(float(r["lat"]), float(r["long"])) for r in rows], dtype=np.float32)
+    labels = np.array([int(r["country"]) for r in rows], dtype=np.int64)
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise click.UsageError(f"{path}: country index outside labels.csv")
+    return CitySplit(latlon, labels)
+
+
+def load_generic_csv(path: Path, country_col: str | None) -> CitiesData:
+    """Any CSV with lat/lon columns and a country column (names or ISO codes).
+
+    Rows are split 80/10/10 by a hash of their coordinates, so the split does not
+    depend on row order and duplicate places never straddle two splits.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise click.UsageError(f"{path}: empty file")
+        try:
+            lat_i = find_column(header, LAT_NAMES, None, "latitude", str(path))
+            lon_i = find_column(header, LON_NAMES, None, "longitude", str(path))
+            country_i = find_column(header, COUNTRY_NAMES, country_col, "country", str(path))
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+        latlon, values = [], []
+        for line, row in enumerate(reader, start=2):
+            try:
+                latlon.append((float(row[lat_i]), float(row[lon_i])))
+            except (ValueError, IndexError):
+                raise click.UsageError(f"{path}: line {line}: bad coordinates") from None
+            values.append(row[country_i].strip())
+    names, codes, labels = _label_countries(values)
+    coords = np.array(latlon, dtype=np.float32)
+    split = np.array([_split_bucket(lat, lon) for lat, lon in latlon])
+    parts = [CitySplit(coords[split == k], labels[split == k]) for k in range(3)]
+    return CitiesData(*parts, names=names, codes=codes, fingerprint=fingerprint_files([path]),
+                      source=str(path))
+
+
+def _split_bucket(lat: float, lon: float) -> int:
+    """0 train (80%), 1 validation (10%), 2 test (10%), from a hash of the place."""
+    digest = hashlib.blake2b(f"{lat:.5f},{lon:.5f}".encode(), digest_size=4).digest()
+    bucket = int.from_bytes(digest, "big") % 10
+    return 0 if bucket < 8 else bucket - 7
+
+
+def _label_countries(values: list[str]) -> tuple[list[str], list[str], np.ndarray]:
+    """Class names, ISO codes and integer labels for country names or ISO codes."""
+    from trainer.countries import country_table
+
+    by_code, by_name = country_table()
+    classes: dict[str, tuple[str, str]] = {}
+    for value in set(values):
+        if value.upper() in by_code:
+            classes[value] = (by_code[value.upper()], value.upper())
+        elif value.lower() in by_name:
+            classes[value] = (value, by_name[value.lower()])
+        else:
+            raise click.UsageError(f"unknown country {value!r}: use an ISO code or an "
+                                   "English country name")
+    ordered = sorted(set(classes.values()), key=lambda pair: pair[1])
+    index = {pair: i for i, pair in enumerate(ordered)}
+    labels = np.array([index[classes[v]] for v in values], dtype=np.int64)
+    return [n for n, _ in ordered], [c for _, c in ordered], labels

@@ -1,0 +1,58 @@
+"""Export a trained country model with its contract, and write its run folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trainer import __version__
+from trainer.card import write_card
+from trainer.cities.data import CitiesData
+from trainer.cities.plots import plot_regions
+from trainer.cities.train import TrainResult, config_dict
+from trainer.export import export_onnx
+from trainer.plots import plot_curves
+
+INPUT_CONTRACT = {"dtype": "float32", "shape": ["N", 2], "columns": ["latitude", "longitude"],
+                  "units": "degrees"}
+
+
+def parity_inputs(data: CitiesData, n: int = 2048) -> torch.Tensor:
+    """Validation points plus the awkward places: poles, the antimeridian, (0, 0)."""
+    edges = np.array([[90, 0], [-90, 0], [0, 180], [0, -180], [0, 0], [65.5, -179.99],
+                      [65.5, 179.99], [-17.8, 178.1]], dtype=np.float32)
+    return torch.from_numpy(np.concatenate([data.val.latlon[:n], edges]))
+
+
+def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> Path:
+    """Write <name>.onnx, <name>.json and the plots into `folder`; return the ONNX path."""
+    onnx_path = folder / f"{name}.onnx"
+    metadata = {
+        "task": "cities", "model_name": name, "labels": data.names, "label_codes": data.codes,
+        "input_contract": INPUT_CONTRACT, "output": "probabilities",
+        "data_fingerprint": data.fingerprint, "metrics": result.metrics,
+        "trainer_version": __version__,
+    }
+    parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata)
+    plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
+    plot_regions(result.model, data, folder / f"{name}.regions.png")
+    write_card(folder / f"{name}.json", {
+        "model_name": name,
+        "task": "cities",
+        "onnx_file": onnx_path.name,
+        "onnx_bytes": onnx_path.stat().st_size,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "data": {"source": data.source, "fingerprint": data.fingerprint,
+                 "sizes": {"train": len(data.train), "val": len(data.val),
+                           "test": len(data.test)},
+                 "classes": len(data.names)},
+        "config": config_dict(result.config),
+        "metrics": result.metrics,
+        "parity_max_abs_diff": parity,
+        "train_seconds": round(result.seconds, 1),
+        "history": result.history,
+    })
+    return onnx_path

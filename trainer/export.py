@@ -1,0 +1,65 @@
+"""Export a PyTorch model to a self-describing ONNX file, checked against PyTorch."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from inference.contract import ModelContract, encode_metadata
+
+OPSET = 17
+
+
+class ParityError(RuntimeError):
+    """The exported graph does not reproduce the PyTorch model's outputs."""
+
+
+def export_onnx(module: torch.nn.Module, example: torch.Tensor, path: Path,
+                metadata: dict[str, Any], atol: float = 1e-4) -> float:
+    """Export `module` (eval mode) with `metadata`; check parity on `example`; write `path`.
+
+    Returns the largest absolute difference between ONNX Runtime and PyTorch outputs.
+    The file is written only after the check passes, and atomically.
+    """
+    module = module.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, (example,), buffer, input_names=["input"], output_names=["output"],
+            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            opset_version=OPSET, dynamo=False,
+        )
+    model = onnx.load_from_string(buffer.getvalue())
+    strings = encode_metadata(metadata)
+    ModelContract.from_metadata(strings, source=str(path))  # refuse to write a broken contract
+    for key, value in strings.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    payload = model.SerializeToString()
+    max_diff = parity_difference(module, payload, example)
+    if not max_diff <= atol:
+        raise ParityError(f"ONNX output differs from PyTorch by {max_diff:.3g} (> {atol:g})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(payload)
+    os.replace(temp, path)
+    return max_diff
+
+
+def parity_difference(module: torch.nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:
+    """Max |ONNX Runtime - PyTorch| over the outputs for `example`."""
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {"input": example.numpy()})[0]
+    with torch.no_grad():
+        torch_out = module(example).numpy()
+    return float(np.max(np.abs(onnx_out.astype(np.float64) - torch_out.astype(np.float64))))

@@ -34,6 +34,22 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Output format (default: from the -o extension, else csv)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or info on stderr."),
     ]
+    return _stack(decorators, func)
+
+
+def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--resume and --summary-json: what makes a classify command safe to schedule."""
+    decorators = [
+        click.option("--resume", is_flag=True,
+                     help="Continue the -o FILE an earlier run left: classify only what it "
+                          "lacks and append (repairs a record torn by a crash)."),
+        click.option("--summary-json", metavar="FILE",
+                     help="Also write the run summary (counts, timing, model) as JSON here."),
+    ]
+    return _stack(decorators, func)
+
+
+def _stack(decorators: list[Callable[..., Any]], func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func

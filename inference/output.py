@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import IO, Any
 from inference.errors import UsageError
 
 FORMATS = ("csv", "jsonl")
+_TEMP_SUFFIX = re.compile(r"[a-z0-9_]{8}")  # what tempfile.mkstemp adds
 
 
 def choose_format(path: str | None, requested: str | None) -> str:
@@ -25,21 +28,25 @@ def choose_format(path: str | None, requested: str | None) -> str:
 
 
 class ResultWriter:
-    """Writes result rows (dicts) with a fixed column order.
+    """Writes result rows with a fixed column order, to stdout or a file.
 
-    To a file, rows go to a temporary file beside it that replaces the target on
-    `close()`, so a reader never sees a half-written output.
+    To a file, rows normally go to a temporary file beside it that replaces the target
+    on `close()`, so a reader never sees a half-written output. With `append=True`
+    (resumable runs) they are appended to the target itself, whole records only, and
+    flushed to disk after every batch, so a crash loses at most the batch in flight.
     """
 
-    def __init__(self, path: str | None, fmt: str, columns: list[str]):
+    def __init__(self, path: str | None, fmt: str, columns: list[str], append: bool = False):
         self.columns = columns
         self.format = fmt
         self._target = Path(path) if path else None
         self._temp_path: Path | None = None
+        self._append = append and self._target is not None
         self._stream: IO[str] = self._open()
         self._csv = csv.writer(self._stream, lineterminator="\n") if fmt == "csv" else None
-        if self._csv is not None:
+        if self._csv is not None and not (self._append and self._stream.tell() > 0):
             self._csv.writerow(columns)
+            self._sync()
         self._json_keys = unique_names(columns)
 
     def _open(self) -> IO[str]:
@@ -49,11 +56,18 @@ class ResultWriter:
         if not folder.is_dir():
             raise UsageError(f"{self._target}: output folder {folder} does not exist")
         try:
+            if self._append:
+                return open(self._target, "a", encoding="utf-8", newline="")  # noqa: SIM115
             fd, temp = tempfile.mkstemp(prefix=f".{self._target.name}.", dir=folder)
         except OSError as exc:
             raise UsageError(f"{self._target}: cannot write output ({exc.strerror})") from None
         self._temp_path = Path(temp)
         return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def _sync(self) -> None:
+        if self._append:
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
 
     def write_rows(self, rows: list[list[Any]]) -> None:
         """Write a batch of rows, each a list of values in the order of `columns`."""
@@ -64,10 +78,14 @@ class ResultWriter:
             lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
                      for row in rows)
             self._stream.write("".join(line + "\n" for line in lines))
+        self._sync()
 
     def close(self) -> None:
         """Flush; for a file target, move the finished output into place."""
         self._stream.flush()
+        if self._append:
+            self._stream.close()
+            return
         if self._temp_path is None:
             return
         os.fsync(self._stream.fileno())
@@ -76,8 +94,11 @@ class ResultWriter:
         self._temp_path = None
 
     def abort(self) -> None:
-        """Drop a half-written file output (used when the job stops on a usage error)."""
-        if self._temp_path is not None:
+        """Drop a half-written file output (used when the job stops on a usage error);
+        an appended output keeps its batches written so far."""
+        if self._append:
+            self._stream.close()
+        elif self._temp_path is not None:
             self._stream.close()
             self._temp_path.unlink(missing_ok=True)
             self._temp_path = None
@@ -99,3 +120,16 @@ def unique_names(columns: list[str]) -> list[str]:
         seen[column] = seen.get(column, 0) + 1
         names.append(column if seen[column] == 1 else f"{column}_{seen[column]}")
     return names
+
+
+def remove_stale_temps(target: str | os.PathLike) -> int:
+    """Delete temporary files a killed run left beside `target`; return how many.
+
+    Call only while holding the output's lock: then no live run owns them.
+    """
+    target = Path(target)
+    stale = [path for path in target.parent.glob(f".{glob.escape(target.name)}.*")
+             if _TEMP_SUFFIX.fullmatch(path.name[len(target.name) + 2:])]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)

@@ -9,20 +9,19 @@ import click
 from tqdm import tqdm
 
 from inference.cities.predict import predict_countries, prediction_columns
-from inference.cities.reader import CoordinateChunk, CoordinateCsv
+from inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
 from inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_SOME_FAILED,
     fail,
     info,
+    job_options,
     output_options,
     show_progress,
 )
 from inference.errors import UsageError
+from inference.jobs.job import BatchJob
 from inference.models import resolve_model
-from inference.output import ResultWriter, choose_format
 from inference.session import LoadedModel, load_model
 
 
@@ -38,73 +37,87 @@ from inference.session import LoadedModel, load_model
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @output_options
+@job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
          min_confidence: float, batch_size: int, model_spec: str | None, device: str,
-         output_path: str | None, output_format: str | None, quiet: bool) -> None:
+         output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
+         summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
 
     Input columns are kept; added are country (name), country_code (ISO 3166-1
     alpha-2), confidence, the runners-up with --top-k, and error (empty when the row
     was classified); an input column with one of these names makes the added one
     predicted_<name>. Shipped models: world (default when present) and eu.
+
+    With -o FILE --resume, a rerun classifies only the rows FILE does not hold yet and
+    appends them, flushed to disk batch by batch, so a run killed at any point loses
+    nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
         model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
-        failed = _classify_file(model, csv_file, lat_col, lon_col, top_k, min_confidence,
-                                batch_size, output_path, output_format, quiet)
+        size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None
+        bar = tqdm(total=None if csv_file == "-" else size, unit="B", unit_scale=True,
+                   disable=not show_progress(quiet), desc="classify-cities")
+        with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
+            added = prediction_columns(top_k) + ["error"]
+            columns = table.header + _renamed(table.header, added)
+            with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
+                          output_format=output_format, resume=resume,
+                          summary_json=summary_json, quiet=quiet) as job:
+                _skip_done(job, table)
+                for chunk in table.chunks(batch_size):
+                    job.write(*_result_rows(model, chunk, added, top_k, min_confidence))
+                    if job.stopping:
+                        break
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        info("classify-cities: interrupted; rows written so far are kept", False)
+        info("classify-cities: interrupted", False)
         sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    sys.exit(job.exit_code)
 
 
-def _classify_file(model: LoadedModel, csv_file: str, lat_col: str | None,
-                   lon_col: str | None, top_k: int, min_confidence: float, batch_size: int,
-                   output_path: str | None, output_format: str | None, quiet: bool) -> int:
-    """Classify every row; return how many rows failed."""
-    total = Path(csv_file).stat().st_size if csv_file != "-" and Path(csv_file).is_file() else None
-    bar = tqdm(total=total, unit="B", unit_scale=True, disable=not show_progress(quiet),
-               desc="classify-cities")
-    failed = 0
-    with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
-        added = prediction_columns(top_k) + ["error"]
-        writer = ResultWriter(output_path, choose_format(output_path, output_format),
-                              table.header + _renamed(table.header, added))
-        try:
-            for chunk in table.chunks(batch_size):
-                rows = _result_rows(model, chunk, added, top_k, min_confidence)
-                failed += sum(1 for row in rows if row[-1])
-                writer.write_rows(rows)
-        except UsageError:
-            writer.abort()
-            raise
-        except KeyboardInterrupt:
-            writer.close()
-            raise
-        writer.close()
-    return failed
+def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
+    """Pass over the rows a resumed output already holds, checking they are this input's."""
+    if not job.done.count:
+        return
+    skipped, last = table.skip(job.done.count)
+    if skipped < job.done.count:
+        raise UsageError(f"{table.source} has {skipped} rows but the output already holds "
+                         f"{job.done.count}: not the same input; write a new output instead "
+                         "of --resume")
+    if job.done.last[:len(table.header)] != last:
+        raise UsageError(f"{table.source}: row {skipped} is not the last row in the output: "
+                         "the input changed since; write a new output instead of --resume")
+    job.skip(skipped)
 
 
 def _result_rows(model: LoadedModel, chunk: CoordinateChunk, added: list[str], top_k: int,
-                 min_confidence: float) -> list[list]:
-    """Input fields followed by the added columns, for every row of the chunk."""
+                 min_confidence: float) -> tuple[list[list], list[str | None]]:
+    """Input fields followed by the added columns for every row of the chunk, and each
+    row's error kind (None when classified)."""
     valid = [i for i, error in enumerate(chunk.errors) if error is None]
     predictions = predict_countries(model, chunk.latlon[valid], top_k, min_confidence)
     by_row = dict(zip(valid, predictions, strict=True))
-    rows = []
+    rows, kinds = [], []
     for i, fields in enumerate(chunk.rows):
-        prediction = by_row.get(i) or {"error": chunk.errors[i]}
-        error = prediction.get("error")
-        prediction["error"] = f"line {chunk.line_numbers[i]}: {error}" if error else None
+        error = chunk.errors[i]
+        prediction = by_row.get(i, {})
+        if error is None and prediction.get("error"):
+            error = RowError("low confidence", prediction["error"])
+        prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
         rows.append(fields + [prediction.get(column) for column in added])
-    return rows
+        kinds.append(error.kind if error else None)
+    return rows, kinds
 
 
 def _renamed(header: list[str], columns: list[str]) -> list[str]:
     """Names for the added columns, prefixed where the input already has the name."""
     taken = {h.strip().lower() for h in header}
     return [f"predicted_{c}" if c.lower() in taken else c for c in columns]
+
+
+if __name__ == "__main__":
+    main()

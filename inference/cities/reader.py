@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +24,14 @@ _OVERLONG = "\x00overlong"
 csv.field_size_limit(MAX_LINE_CHARS)
 
 
+@dataclass(frozen=True)
+class RowError:
+    """Why one row could not be classified: a short kind (for counts) and a message."""
+
+    kind: str
+    message: str
+
+
 @dataclass
 class CoordinateChunk:
     """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error."""
@@ -30,7 +39,7 @@ class CoordinateChunk:
     line_numbers: list[int]
     rows: list[list[str]]
     latlon: np.ndarray
-    errors: list[str | None]
+    errors: list[RowError | None]
 
 
 def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
@@ -50,11 +59,11 @@ def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
     )
 
 
-def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, str | None]:
-    """Parse one latitude/longitude; return (value, None) or (nan, error message)."""
+def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, RowError | None]:
+    """Parse one latitude/longitude; return (value, None) or (nan, the error)."""
     cleaned = text.strip()
     if not cleaned:
-        return math.nan, f"missing {what}"
+        return math.nan, RowError("missing coordinate", f"missing {what}")
     try:
         value = float(cleaned)
     except ValueError:
@@ -63,11 +72,13 @@ def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, str | N
         except ValueError:
             value = None
         if value is None:
-            return math.nan, f"{what} {_short(cleaned)!r} is not a number"
+            return math.nan, RowError("not a number", f"{what} {_short(cleaned)!r} is not a number")
     if not math.isfinite(value):
-        return math.nan, f"{what} {_short(cleaned)!r} is not a finite number"
+        return math.nan, RowError("not a number",
+                                  f"{what} {_short(cleaned)!r} is not a finite number")
     if abs(value) > limit:
-        return math.nan, f"{what} {value:g} is outside [-{limit:g}, {limit:g}]"
+        return math.nan, RowError("out of range",
+                                  f"{what} {value:g} is outside [-{limit:g}, {limit:g}]")
     return value, None
 
 
@@ -90,6 +101,7 @@ class CoordinateCsv:
         self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", self.source)
         self.lon_index = find_column(self.header, LON_NAMES, lon_col, "longitude", self.source)
         self._line = 1
+        self._rows = self._records()
 
     def _open(self, path: str) -> IO[str]:
         if path == "-":
@@ -120,6 +132,7 @@ class CoordinateCsv:
                 ) from None
             if not line:
                 return
+            self._line += 1
             if self._on_progress is not None:
                 self._on_progress(len(line))
             if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
@@ -135,36 +148,51 @@ class CoordinateCsv:
             if not more or more.endswith("\n"):
                 return
 
-    def chunks(self, size: int) -> Iterator[CoordinateChunk]:
-        """Yield chunks of at most `size` data rows; blank lines are skipped."""
+    def _records(self) -> Iterator[tuple[int, list[str], RowError | None]]:
+        """Every data row as (line number, fields, error if it cannot be used at all)."""
         reader = csv.reader(self._lines(), delimiter=self.delimiter)
-        chunk = _ChunkBuilder(len(self.header))
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
-                break
+                return
             except csv.Error as exc:
-                chunk.add_error(reader.line_num + 1, [], f"malformed CSV ({exc})")
+                yield reader.line_num + 1, [], RowError("malformed CSV", f"malformed CSV ({exc})")
                 continue
             line = reader.line_num + 1  # +1 for the header read separately
             if not fields or fields == [""]:
                 continue
             if fields == [_OVERLONG]:
-                chunk.add_error(line, [], f"line longer than {MAX_LINE_CHARS} characters")
+                yield line, [], RowError("line too long",
+                                         f"line longer than {MAX_LINE_CHARS} characters")
             else:
-                chunk.add(line, fields, self._row_error(fields), self)
-            if len(chunk.rows) >= size:
-                yield chunk.build()
-                chunk = _ChunkBuilder(len(self.header))
-        if chunk.rows:
+                yield line, fields, self._row_error(fields)
+
+    def skip(self, count: int) -> tuple[int, list[str] | None]:
+        """Pass over `count` data rows unclassified (a resumed run's done rows).
+
+        Returns how many rows there were (fewer at the end of the input) and the fields
+        of the last one, padded like an output row, to check the output against.
+        """
+        skipped, last = 0, None
+        for _line, fields, _error in itertools.islice(self._rows, count):
+            skipped, last = skipped + 1, _fit(fields, len(self.header))
+        return skipped, last
+
+    def chunks(self, size: int) -> Iterator[CoordinateChunk]:
+        """Yield chunks of at most `size` data rows; blank lines are skipped."""
+        while batch := list(itertools.islice(self._rows, size)):
+            chunk = _ChunkBuilder(len(self.header))
+            for line, fields, error in batch:
+                chunk.add(line, fields, error, self)
             yield chunk.build()
 
-    def _row_error(self, fields: list[str]) -> str | None:
+    def _row_error(self, fields: list[str]) -> RowError | None:
         if len(fields) > len(self.header):
             extra = self.delimiter.join(fields[len(self.header):])
-            return (f"row has {len(fields)} fields but the header has {len(self.header)} "
-                    f"(extra: {_short(extra)!r})")
+            return RowError("too many fields",
+                            f"row has {len(fields)} fields but the header has "
+                            f"{len(self.header)} (extra: {_short(extra)!r})")
         return None
 
 
@@ -174,33 +202,31 @@ class _ChunkBuilder:
         self.lines: list[int] = []
         self.rows: list[list[str]] = []
         self.latlon: list[tuple[float, float]] = []
-        self.errors: list[str | None] = []
+        self.errors: list[RowError | None] = []
 
-    def add(self, line: int, fields: list[str], error: str | None,
+    def add(self, line: int, fields: list[str], error: RowError | None,
             table: CoordinateCsv) -> None:
-        fields = self._fit(fields)
-        if error is not None:
-            self.add_error(line, fields, error)
-            return
-        lat, lat_error = parse_coordinate(fields[table.lat_index], "latitude", 90.0)
-        lon, lon_error = parse_coordinate(fields[table.lon_index], "longitude", 180.0)
+        fields = _fit(fields, self.width)
+        lat = lon = math.nan
+        if error is None:
+            lat, lat_error = parse_coordinate(fields[table.lat_index], "latitude", 90.0)
+            lon, lon_error = parse_coordinate(fields[table.lon_index], "longitude", 180.0)
+            if lat_error or lon_error:
+                kind = (lat_error or lon_error).kind
+                error = RowError(kind, "; ".join(e.message for e in (lat_error, lon_error) if e))
         self.lines.append(line)
         self.rows.append(fields)
         self.latlon.append((lat, lon))
-        self.errors.append("; ".join(e for e in (lat_error, lon_error) if e) or None)
-
-    def add_error(self, line: int, fields: list[str], error: str) -> None:
-        self.lines.append(line)
-        self.rows.append(self._fit(fields))
-        self.latlon.append((math.nan, math.nan))
         self.errors.append(error)
-
-    def _fit(self, fields: list[str]) -> list[str]:
-        return (fields + [""] * self.width)[: self.width]
 
     def build(self) -> CoordinateChunk:
         latlon = np.array(self.latlon, dtype=np.float32).reshape(-1, 2)
         return CoordinateChunk(self.lines, self.rows, latlon, self.errors)
+
+
+def _fit(fields: list[str], width: int) -> list[str]:
+    """Fields padded or cut to the header's width."""
+    return (fields + [""] * width)[:width]
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -1,0 +1,110 @@
+"""The frame around a classify loop: lock, output (atomic or resumable), signals, summary.
+
+The inference core stays a pure function from a batch of inputs to result rows; a CLI
+reads inputs, calls the core, and hands each batch of rows to `BatchJob.write`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
+from inference.errors import UsageError
+from inference.jobs.lock import OutputLock
+from inference.jobs.resume import DoneRecords, read_done
+from inference.jobs.stop import GracefulStop
+from inference.jobs.summary import RunSummary
+from inference.output import ResultWriter, choose_format, remove_stale_temps
+from inference.session import LoadedModel
+
+
+class BatchJob:
+    """One run writing `columns` rows (use as a context manager around the loop).
+
+    With an output file: holds its lock, clears temp files a killed run left, and with
+    `resume` reads back `done` (what the file already holds, torn tail cut off) and
+    appends. SIGINT/SIGTERM set `stopping`; the loop finishes its batch and leaves.
+    On leaving: the output is closed (or dropped on an error), the summary reported.
+    """
+
+    def __init__(self, command: str, unit: str, model: LoadedModel, columns: list[str], *,
+                 output_path: str | None, output_format: str | None, resume: bool,
+                 summary_json: str | None, quiet: bool, key_columns: Sequence[str] = ()):
+        if resume and output_path is None:
+            raise UsageError("--resume needs -o FILE (it continues what that file holds)")
+        if summary_json and not Path(summary_json).parent.is_dir():
+            raise UsageError(f"--summary-json {summary_json}: folder does not exist")
+        self.summary = RunSummary(command, unit, model)
+        self.done = DoneRecords()
+        self._columns = columns
+        self._output = output_path
+        self._format = choose_format(output_path, output_format)
+        self._resume = resume
+        self._summary_json = summary_json
+        self._quiet = quiet
+        self._key_columns = key_columns
+        self._stack = ExitStack()
+        self._stop = GracefulStop()
+        self._writer: ResultWriter | None = None
+
+    def __enter__(self) -> BatchJob:
+        with ExitStack() as stack:
+            if self._output is not None:
+                stack.enter_context(OutputLock(self._output))
+                remove_stale_temps(self._output)
+                if self._resume:
+                    self._read_done()
+            self._writer = ResultWriter(self._output, self._format, self._columns,
+                                        append=self._resume)
+            stack.enter_context(self._stop)
+            self._stack = stack.pop_all()
+        return self
+
+    def _read_done(self) -> None:
+        self.done = read_done(self._output, self._format, self._columns, self._key_columns)
+        if self.done.repaired_bytes:
+            info(f"{self.summary.command}: {self._output}: cut off a torn last record "
+                 f"({self.done.repaired_bytes} bytes) left by an interrupted run", self._quiet)
+        info(f"{self.summary.command}: resuming; {self.done.count} {self.summary.unit} "
+             "already in the output", self._quiet)
+
+    @property
+    def stopping(self) -> bool:
+        """True once SIGINT/SIGTERM asked the job to stop after the current batch."""
+        return self._stop.requested is not None
+
+    def write(self, rows: list[list[Any]], error_kinds: list[str | None]) -> None:
+        """Write a batch of result rows; `error_kinds` has None for each classified one."""
+        self._writer.write_rows(rows)
+        self.summary.count(error_kinds)
+
+    def skip(self, count: int) -> None:
+        """Count inputs passed over because the output already holds them."""
+        self.summary.skip(count)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        with self._stack:
+            if exc_type is None:
+                self._writer.close()
+            else:
+                self._writer.abort()
+            if exc_type is KeyboardInterrupt:
+                self.summary.interrupted = self._stop.requested or "SIGINT"
+            elif exc_type is None:
+                self.summary.interrupted = self._stop.requested
+            else:
+                return
+            self.summary.finish()
+            info(self.summary.line(), self._quiet)
+            if self._summary_json:
+                self.summary.write_json(self._summary_json)
+
+    @property
+    def exit_code(self) -> int:
+        """130 when interrupted, 1 when some inputs failed, else 0."""
+        if self.summary.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_SOME_FAILED if sum(self.summary.failed.values()) else EXIT_OK

@@ -1,0 +1,130 @@
+"""Read back what an earlier run already wrote, so a resumed run can skip it.
+
+Records are only ever appended whole and flushed per batch, so after a crash the output
+is a run of complete records, possibly followed by one torn record. Reading back stops
+at the last complete record and cuts the file there (the repair); a record is complete
+when its last line ends with a newline outside any quoted field.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from inference.errors import UsageError
+from inference.output import unique_names
+
+MAX_RECORD_BYTES = 1 << 26  # longer lines mean this is not an output of ours
+
+
+@dataclass
+class DoneRecords:
+    """The complete records already in an output file."""
+
+    count: int = 0
+    last: list[str] | None = None
+    keys: set[tuple[str, ...]] = field(default_factory=set)
+    repaired_bytes: int = 0
+
+
+def read_done(path: str | os.PathLike, fmt: str, columns: list[str],
+              key_columns: Sequence[str] = ()) -> DoneRecords:
+    """Count the complete records of `path` (if it exists), keep the last one and the
+    values of `key_columns` of each, and truncate a torn record at the end."""
+    path = Path(path)
+    if not path.exists():
+        return DoneRecords()
+    try:
+        handle = open(path, "r+b")  # noqa: SIM115 - truncated below, after reading
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot open for --resume ({exc.strerror})") from None
+    with handle:
+        lines = _CompleteLines(handle, path)
+        records = _csv_records(lines) if fmt == "csv" else _jsonl_records(lines)
+        done, good_end = DoneRecords(), 0
+        key_index = [columns.index(name) for name in key_columns]
+        for number, record in enumerate(records):
+            if lines.exhausted:  # the reader closed a record at end of file: torn
+                break
+            good_end = lines.offset
+            if number == 0:
+                _check_columns(record, columns, fmt, path)
+                if fmt == "csv":
+                    continue
+            if fmt != "csv":
+                record = [_text(value) for value in record.values()]
+            done.count += 1
+            done.last = record
+            if key_index:
+                done.keys.add(tuple(record[i] for i in key_index))
+        size = handle.seek(0, os.SEEK_END)
+        if good_end < size:
+            handle.truncate(good_end)
+            handle.flush()
+            os.fsync(handle.fileno())
+            done.repaired_bytes = size - good_end
+    return done
+
+
+class _CompleteLines:
+    """Lines of a binary file that end in a newline; `offset` is the end of the last."""
+
+    def __init__(self, handle: IO[bytes], path: Path):
+        self.handle, self.path = handle, path
+        self.offset = 0
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(MAX_RECORD_BYTES)
+        if len(line) == MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            raise UsageError(f"{self.path}: not an output of this tool (a line longer "
+                             f"than {MAX_RECORD_BYTES} bytes); use a new output file")
+        if not line.endswith(b"\n"):
+            self.exhausted = True
+            raise StopIteration
+        self.offset += len(line)
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{self.path}: not an output of this tool (not UTF-8); "
+                             "use a new output file") from None
+
+
+def _csv_records(lines: _CompleteLines) -> Iterator[list[str]]:
+    return csv.reader(lines)
+
+
+def _jsonl_records(lines: _CompleteLines) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if not isinstance(record, dict):
+            raise UsageError(f"{lines.path}: not an output of this tool (a line that is "
+                             "not a JSON object); use a new output file")
+        yield record
+
+
+def _check_columns(first: list[str] | dict[str, Any], columns: list[str], fmt: str,
+                   path: Path) -> None:
+    found = first if fmt == "csv" else list(first)
+    expected = columns if fmt == "csv" else unique_names(columns)
+    if found != expected:
+        raise UsageError(
+            f"{path}: its columns ({', '.join(map(str, found[:12]))}) are not this run's "
+            f"({', '.join(expected[:12])}); resume with the same options, or write a new output"
+        )
+
+
+def _text(value: Any) -> str:
+    """A JSON value as the text a CSV output would hold for it."""
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,60 @@
+"""Helpers for the batch-job tests: generated CSVs and the classify-cities subprocess."""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+CLASSIFY_CITIES = [sys.executable, "-m", "inference.cities.cli"]
+
+
+def write_cities_csv(path: Path, rows: int, seed: int = 0) -> Path:
+    """A CSV of places in the test boxes, with awkward rows mixed in: names holding
+    commas, quotes and newlines, non-ASCII text, missing and out-of-range coordinates."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "name", "lat", "lon"])
+        for i in range(rows):
+            lat, lon = f"{rng.uniform(37, 54):.5f}", f"{rng.uniform(-6, 23):.5f}"
+            name = rng.choice(["plain", "Łódź, \"old\" town", "two\nlines", "end\r\nCRLF", "é"])
+            if i % 97 == 5:
+                lat = ""
+            if i % 89 == 7:
+                lon = "999"
+            writer.writerow([i, f"{name} {i}", lat, lon])
+    return path
+
+
+def classify(*args: str | Path, expect: int | None = None) -> subprocess.CompletedProcess:
+    """Run classify-cities in a subprocess, wait for it and check its exit status."""
+    result = subprocess.run([*CLASSIFY_CITIES, *map(str, args)], capture_output=True,
+                            text=True, timeout=60)
+    if expect is not None and result.returncode != expect:
+        raise AssertionError(f"rc {result.returncode}, want {expect}: {result.stderr}")
+    return result
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """All records of a CSV output, header included."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def assert_same_rows(got: list[list[str]], want: list[list[str]],
+                     confidence_columns: tuple[str, ...] = ("confidence",)) -> None:
+    """Equal row for row, except confidences, which may differ in the last digit when
+    the model ran the row in a batch of another size."""
+    assert got[0] == want[0]
+    assert len(got) == len(want), f"{len(got) - 1} rows, want {len(want) - 1}"
+    loose = [want[0].index(name) for name in confidence_columns]
+    for number, (a, b) in enumerate(zip(got[1:], want[1:], strict=True), start=1):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if i in loose and x and y:
+                assert math.isclose(float(x), float(y), abs_tol=1e-4), (number, a, b)
+            else:
+                assert x == y, (number, a, b)

@@ -1,0 +1,89 @@
+"""Fault injection: really kill classify-cities mid-run, resume, and compare with a clean run."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.jobs_support import (
+    CLASSIFY_CITIES,
+    assert_same_rows,
+    classify,
+    read_rows,
+    write_cities_csv,
+)
+
+BATCH = "16"
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _kill_when(proc: subprocess.Popen, out: Path, min_bytes: int | None, after_s: float,
+               sig: int = signal.SIGKILL) -> int:
+    """Send `sig` once `out` has grown to `min_bytes` (or, without it, after `after_s`);
+    return the exit status."""
+    started = time.monotonic()
+    while proc.poll() is None:
+        due = (_size(out) >= min_bytes if min_bytes is not None
+               else time.monotonic() - started >= after_s)
+        if due:
+            proc.send_signal(sig)
+            break
+        time.sleep(0.0005)
+    return proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory, cities_model):
+    """(input CSV, clean output, the command line) shared by the kill tests."""
+    folder = tmp_path_factory.mktemp("faults")
+    source = write_cities_csv(folder / "in.csv", rows=4000)
+    clean = folder / "clean.csv"
+    classify(source, "--model", cities_model, "-o", clean, "--batch-size", BATCH, "-q",
+             expect=1)  # the input has bad rows on purpose
+    return source, clean, [*CLASSIFY_CITIES, str(source), "--model", str(cities_model),
+                           "--batch-size", BATCH, "--resume"]
+
+
+def test_sigkill_at_random_points_then_resume_equals_a_clean_run(job, tmp_path):
+    source, clean, command = job
+    out = tmp_path / "out.csv"
+    rng = random.Random(7)
+    # Six kills once the output passed a random byte offset (mostly mid-batch), each
+    # followed by one after a random delay (start-up, model load or the resume scan).
+    offsets = sorted(rng.sample(range(100, int(_size(clean) * 0.9)), 6))
+    plan = [step for offset in offsets for step in ((offset, 0.0), (None, rng.uniform(0, 0.4)))]
+    kills, torn = 0, 0
+    for min_bytes, after_s in plan:
+        proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.DEVNULL)
+        if _kill_when(proc, out, min_bytes, after_s) == -signal.SIGKILL:
+            kills += 1
+            torn += out.exists() and not out.read_bytes().endswith(b"\n")
+    assert kills >= 10  # a delayed kill may come after a short run finished
+    classify(*command[3:], "-o", out, expect=1)
+    assert_same_rows(read_rows(out), read_rows(clean))
+    print(f"{kills} kills, {torn} left a torn last record")
+
+
+def test_sigterm_stops_after_the_batch_exit_130_and_resume_completes(job, tmp_path):
+    source, clean, command = job
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.PIPE, text=True)
+    status = _kill_when(proc, out, _size(clean) // 3, 0, sig=signal.SIGTERM)
+    stderr = proc.stderr.read()
+    assert status == 130, stderr
+    assert "interrupted by SIGTERM" in stderr
+    assert out.read_bytes().endswith(b"\n")  # stopped between batches: nothing torn
+    partial = read_rows(out)
+    assert 1 < len(partial) < len(read_rows(clean))
+    assert not Path(f"{out}.lock").exists()
+    result = classify(*command[3:], "-o", out, expect=1)
+    assert f"{len(partial) - 1} skipped (already done)" in result.stderr
+    assert_same_rows(read_rows(out), read_rows(clean))

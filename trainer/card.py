@@ -16,9 +16,33 @@ from trainer import __version__
 
 
 def command_line() -> str:
-    """The command that is running, as a user would retype it."""
-    program = Path(sys.argv[0]).name
-    return shlex.join([program, *sys.argv[1:]])
+    """The running click command with every option spelled out, defaults included.
+
+    Spelling out the defaults keeps the card's command reproducing the same run even
+    after a default changes.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    words = ctx.command_path.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            words.append(str(value))
+        elif isinstance(param, click.Option) and not param.hidden:
+            words += _option_words(param, value)
+    return shlex.join(words)
+
+
+def _option_words(option: click.Option, value: Any) -> list[str]:
+    name = max(option.opts, key=len)
+    if option.is_flag and option.secondary_opts:
+        return [name if value else max(option.secondary_opts, key=len)]
+    if option.is_flag:
+        return [name] if value else []
+    if value is None:
+        return []
+    return [name, str(value)]
 
 
 def prepare_run_folder(out: Path | None, name: str, task: str, overwrite: bool) -> Path:

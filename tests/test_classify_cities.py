@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from inference.cities.cli import main as classify
 
-PARIS, WARSAW, MADRID = ("48.85", "2.35"), ("52.23", "21.01"), ("40.4", "-3.7")
+PARIS, WARSAW, MADRID = "48.85,2.35", "52.23,21.01", "40.4,-3.7"
 
 
 def run(args, input_text=None):
@@ -29,7 +29,7 @@ def read_csv(text):
 
 
 def test_adds_country_columns_and_keeps_input(tmp_path, cities_model):
-    path = write(tmp_path, "name,lat,lon\nParis,%s,%s\nWarsaw,%s,%s\n" % (PARIS + WARSAW))
+    path = write(tmp_path, f"name,lat,lon\nParis,{PARIS}\nWarsaw,{WARSAW}\n")
     result = run([path, "--model", str(cities_model), "-q"])
     assert result.exit_code == 0, result.output
     rows = read_csv(result.stdout)
@@ -41,21 +41,21 @@ def test_adds_country_columns_and_keeps_input(tmp_path, cities_model):
 
 @pytest.mark.parametrize("header", ["LAT,LNG", "Latitude,Longitude", "lat,long", " lat , lon "])
 def test_detects_usual_column_names_in_any_case(tmp_path, cities_model, header):
-    path = write(tmp_path, f"{header}\n%s,%s\n" % MADRID)
+    path = write(tmp_path, f"{header}\n{MADRID}\n")
     result = run([path, "--model", str(cities_model), "-q"])
     assert result.exit_code == 0, result.output
     assert read_csv(result.stdout)[0]["country_code"] == "ES"
 
 
 def test_explicit_column_names(tmp_path, cities_model):
-    path = write(tmp_path, "y,x\n%s,%s\n" % WARSAW)
+    path = write(tmp_path, f"y,x\n{WARSAW}\n")
     result = run([path, "--model", str(cities_model), "--lat-col", "y", "--lon-col", "X", "-q"])
     assert result.exit_code == 0, result.output
     assert read_csv(result.stdout)[0]["country_code"] == "PL"
 
 
 def test_top_k_adds_runners_up_in_order(tmp_path, cities_model):
-    path = write(tmp_path, "lat,lon\n%s,%s\n" % PARIS)
+    path = write(tmp_path, f"lat,lon\n{PARIS}\n")
     result = run([path, "--model", str(cities_model), "--top-k", "3", "-q"])
     row = read_csv(result.stdout)[0]
     confidences = [float(row[c]) for c in ("confidence", "confidence_2", "confidence_3")]
@@ -64,8 +64,8 @@ def test_top_k_adds_runners_up_in_order(tmp_path, cities_model):
 
 
 def test_bad_rows_get_an_error_and_the_batch_goes_on(tmp_path, cities_model):
-    text = ("id,lat,lon\n1,%s,%s\n2,,2.0\n3,abc,2.0\n4,95,2.0\n5,48,200\n6,nan,1\n"
-            "7,48.1,2.3,extra\n8,%s,%s\n" % (PARIS + WARSAW))
+    text = (f"id,lat,lon\n1,{PARIS}\n2,,2.0\n3,abc,2.0\n4,95,2.0\n5,48,200\n6,nan,1\n"
+            f"7,48.1,2.3,extra\n8,{WARSAW}\n")
     result = run([write(tmp_path, text), "--model", str(cities_model), "-q"])
     assert result.exit_code == 1
     rows = read_csv(result.stdout)
@@ -107,7 +107,7 @@ def test_folder_instead_of_file(tmp_path, cities_model):
 
 
 def test_jsonl_output_to_file(tmp_path, cities_model):
-    path = write(tmp_path, "lat,lon\n%s,%s\nx,1\n" % PARIS)
+    path = write(tmp_path, f"lat,lon\n{PARIS}\nx,1\n")
     out = tmp_path / "out.jsonl"
     result = run([path, "--model", str(cities_model), "-o", str(out), "-q"])
     assert result.exit_code == 1
@@ -126,14 +126,14 @@ def test_semicolon_separated_with_decimal_commas_and_bom(tmp_path, cities_model)
 
 
 def test_input_country_column_is_kept_and_prediction_renamed(tmp_path, cities_model):
-    path = write(tmp_path, "lat,lon,country\n%s,%s,7\n" % PARIS)
+    path = write(tmp_path, f"lat,lon,country\n{PARIS},7\n")
     row = read_csv(run([path, "--model", str(cities_model), "-q"]).stdout)[0]
     assert row["country"] == "7" and row["predicted_country"] == "France"
     assert row["country_code"] == "FR"
 
 
 def test_reads_stdin_in_small_batches(cities_model):
-    text = "lat,lon\n" + "%s,%s\n" % PARIS * 7
+    text = "lat,lon\n" + f"{PARIS}\n" * 7
     result = run(["-", "--model", str(cities_model), "--batch-size", "3", "-q"], text)
     assert result.exit_code == 0
     assert [r["country_code"] for r in read_csv(result.stdout)] == ["FR"] * 7
@@ -159,7 +159,7 @@ def test_model_for_another_task_or_not_a_model(tmp_path, cities_model):
 
 
 def test_reports_provider_on_stderr(tmp_path, cities_model):
-    path = write(tmp_path, "lat,lon\n%s,%s\n" % PARIS)
+    path = write(tmp_path, f"lat,lon\n{PARIS}\n")
     result = run([path, "--model", str(cities_model), "--device", "cpu"])
     assert "CPUExecutionProvider" in result.stderr
 

@@ -1,0 +1,73 @@
+"""Re-evaluate every shipped model on its reference test split; fail on a regression.
+
+    python -m trainer.check_shipped --data-root ../shared/data
+
+Each model in exported/ is run through the inference package (ONNX Runtime, exactly
+as users run it) on the test split named by its card, and the accuracy must not fall
+below the test accuracy its card records.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import numpy as np
+
+from inference.session import load_model
+
+TOLERANCE = 5e-4  # ONNX Runtime builds may differ in the last float bits
+
+
+def cities_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float | None:
+    """Accuracy of a cities model on the test split its card names (None if absent here)."""
+    from trainer.cities.data import load_cities_data
+
+    source = card["data"]["source"]
+    local = source if source.startswith("geonames") else data_root / Path(source).name
+    if not source.startswith("geonames") and not Path(local).exists():
+        return None
+    data = load_cities_data(str(local))
+    model = load_model(model_path, device="cpu", task="cities")
+    probabilities = model.run(data.test.latlon)
+    predicted = np.array(model.contract.label_codes)[probabilities.argmax(1)]
+    truth = np.array(data.codes)[data.test.labels]
+    return float((predicted == truth).mean())
+
+
+EVALUATORS: dict[str, Callable[[Path, dict, Path], float | None]] = {
+    "cities": cities_test_accuracy,
+}
+
+
+@click.command()
+@click.option("--data-root", type=click.Path(path_type=Path), required=True,
+              help="Folder holding the reference data sets (e.g. ../shared/data).")
+@click.option("--models", type=click.Path(path_type=Path), default=Path("exported"),
+              show_default=True)
+def main(data_root: Path, models: Path) -> None:
+    """Fail (exit 1) if a shipped model scores below its card's test accuracy."""
+    failures = 0
+    for card_path in sorted(models.glob("*.json")):
+        card = json.loads(card_path.read_text())
+        model_path = models / card["onnx_file"]
+        evaluator = EVALUATORS.get(card["task"])
+        if evaluator is None or not model_path.is_file():
+            continue
+        accuracy = evaluator(model_path, card, data_root)
+        recorded = card["metrics"]["test_acc"]
+        if accuracy is None:
+            click.echo(f"{model_path.name}: reference data not found, skipped")
+            continue
+        ok = accuracy >= recorded - TOLERANCE
+        failures += not ok
+        click.echo(f"{model_path.name}: test accuracy {accuracy:.4f} "
+                   f"(card: {recorded:.4f}) {'ok' if ok else 'REGRESSION'}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -50,6 +50,16 @@ def test_run_folder_holds_model_card_and_plots(cities_run):
     assert (folder / "tiny-cities.regions.png").stat().st_size > 1000
 
 
+def test_checkpoint_reloads_the_same_model(cities_run, cities_data):
+    from trainer.cities.export import load_checkpoint
+
+    result, onnx_path = cities_run
+    reloaded = load_checkpoint(onnx_path.with_suffix(".pt"))
+    points = parity_inputs(cities_data)
+    with torch.no_grad():
+        assert torch.equal(reloaded(points), result.model(points))
+
+
 def test_antimeridian_is_continuous():
     features = CoordinateFeatures(True, 64, 100.0, torch.zeros(2), torch.ones(2), seed=0)
     east = features(torch.tensor([[-17.0, 179.999]]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -40,10 +40,15 @@ class CitiesData:
     codes: list[str]
     fingerprint: str
     source: str
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def load_cities_data(source: str, country_col: str | None = None) -> CitiesData:
-    """Load a reference folder (train/validation/test/labels.csv) or one generic CSV."""
+    """Load 'geonames[:N]', a reference folder (train/validation/test/labels.csv) or a CSV."""
+    from trainer.cities.geonames import is_geonames_source, load_geonames
+
+    if is_geonames_source(source):
+        return load_geonames(source)
     path = Path(source)
     if path.is_dir():
         return load_reference_folder(path)

@@ -12,7 +12,8 @@ from trainer import __version__
 from trainer.card import write_card
 from trainer.cities.data import CitiesData
 from trainer.cities.plots import plot_regions
-from trainer.cities.train import TrainResult, config_dict
+from trainer.cities.model import CoordinateFeatures, CountryMLP, CountryProbabilities
+from trainer.cities.train import CitiesConfig, TrainResult, config_dict
 from trainer.export import export_onnx
 from trainer.plots import plot_curves
 
@@ -28,7 +29,8 @@ def parity_inputs(data: CitiesData, n: int = 2048) -> torch.Tensor:
 
 
 def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> Path:
-    """Write <name>.onnx, <name>.json and the plots into `folder`; return the ONNX path."""
+    """Write <name>.onnx, its card <name>.json, the PyTorch weights <name>.pt and the
+    plots into `folder`; return the ONNX path."""
     onnx_path = folder / f"{name}.onnx"
     metadata = {
         "task": "cities", "model_name": name, "labels": data.names, "label_codes": data.codes,
@@ -37,6 +39,8 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> 
         "trainer_version": __version__,
     }
     parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata)
+    torch.save({"config": config_dict(result.config), "n_classes": len(data.names),
+                "state_dict": result.model.state_dict()}, folder / f"{name}.pt")
     plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
     plot_regions(result.model, data, folder / f"{name}.regions.png")
     write_card(folder / f"{name}.json", {
@@ -48,7 +52,7 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> 
         "data": {"source": data.source, "fingerprint": data.fingerprint,
                  "sizes": {"train": len(data.train), "val": len(data.val),
                            "test": len(data.test)},
-                 "classes": len(data.names)},
+                 "classes": len(data.names), **data.provenance},
         "config": config_dict(result.config),
         "metrics": result.metrics,
         "parity_max_abs_diff": parity,
@@ -56,3 +60,16 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> 
         "history": result.history,
     })
     return onnx_path
+
+
+def load_checkpoint(path: Path) -> CountryProbabilities:
+    """The PyTorch model saved beside an export (<name>.pt), in eval mode."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    config = CitiesConfig(**saved["config"])
+    features = CoordinateFeatures(config.fourier, config.n_frequencies, config.max_frequency,
+                                  torch.zeros(2), torch.ones(2), config.seed)
+    mlp = CountryMLP(features, saved["n_classes"], config.depth, config.width,
+                     config.batch_norm, config.residual)
+    model = CountryProbabilities(mlp)
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()

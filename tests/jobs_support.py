@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner, Result
+
+from inference.cities.cli import main as classify_cities
+
 CLASSIFY_CITIES = [sys.executable, "-m", "inference.cities.cli"]
 
 
@@ -58,3 +62,8 @@ def assert_same_rows(got: list[list[str]], want: list[list[str]],
                 assert math.isclose(float(x), float(y), abs_tol=1e-4), (number, a, b)
             else:
                 assert x == y, (number, a, b)
+
+
+def run_cli(*args: str | Path, input_text: str | None = None) -> Result:
+    """classify-cities in-process through click's test runner."""
+    return CliRunner().invoke(classify_cities, [str(a) for a in args], input=input_text)

@@ -96,6 +96,9 @@ class CoordinateCsv:
             raise UsageError(f"{self.source}: not a UTF-8 text file") from None
         if not first.strip():
             raise UsageError(f"{self.source}: empty file (no header line)")
+        if len(first) >= MAX_LINE_CHARS and not first.endswith("\n"):
+            raise UsageError(f"{self.source}: the header line is longer than "
+                             f"{MAX_LINE_CHARS} characters (is this a CSV file?)")
         self.delimiter = max(DELIMITERS, key=first.count)
         self.header = next(csv.reader([first], delimiter=self.delimiter))
         self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", self.source)

@@ -25,7 +25,7 @@ def test_temperature_lowers_ece_of_an_overconfident_model():
     held_out, held_labels = _overconfident_logits(seed=1)
     after = expected_calibration_error((held_out / temperature).softmax(1), held_labels)
     assert temperature > 3.0
-    assert before > 0.2 and after < 0.05
+    assert before > 0.2 and after < before / 4
 
 
 def test_ece_is_zero_for_a_perfectly_calibrated_certain_model():

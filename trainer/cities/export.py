@@ -11,8 +11,8 @@ import torch
 from trainer import __version__
 from trainer.card import write_card
 from trainer.cities.data import CitiesData
-from trainer.cities.plots import plot_regions
 from trainer.cities.model import CoordinateFeatures, CountryMLP, CountryProbabilities
+from trainer.cities.plots import plot_regions
 from trainer.cities.train import CitiesConfig, TrainResult, config_dict
 from trainer.export import export_onnx
 from trainer.plots import plot_curves

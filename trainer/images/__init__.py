@@ -1,0 +1,1 @@
+"""Trainer for the real vs AI-generated images classifier."""

@@ -1,0 +1,161 @@
+"""train-images: train, evaluate and export the real vs AI-generated images model."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trainer.card import prepare_run_folder
+from trainer.images.model import BACKBONES
+from trainer.images.train import REGIMES, ImagesConfig
+
+DEFAULTS = ImagesConfig()
+
+
+def data_option(func: Any) -> Any:
+    """--data."""
+    return click.option(
+        "--data", "data_source", required=True, metavar="DIR",
+        help="train/, val/, test/ folders each with real/ and fake/ (ImageFolder layout), "
+             "or one folder with real/ and fake/ split 80/10/10 by a hash of the file "
+             "name.")(func)
+
+
+def training_options(func: Any) -> Any:
+    """Backbone, input and optimisation options (shared by fit and study)."""
+    options = [
+        click.option("--backbone", type=click.Choice(BACKBONES), default=DEFAULTS.backbone,
+                     show_default=True),
+        click.option("--weights", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="ResNet18 ImageNet checkpoint (default: torchvision's cache, "
+                          "$TORCH_HOME/hub/checkpoints)."),
+        click.option("--size", type=click.IntRange(32), default=DEFAULTS.size,
+                     show_default=True,
+                     help="Model input: shorter side resized to this, centre square."),
+        click.option("--crop", type=click.IntRange(16), default=DEFAULTS.crop,
+                     show_default=True, help="Training crop, taken at native resolution."),
+        click.option("--upsample", type=click.FloatRange(1.0, 4.0), default=DEFAULTS.upsample,
+                     show_default=True,
+                     help="Bilinear upsampling inside the graph before the backbone "
+                          "(keeps high-frequency traces through its strides)."),
+        click.option("--epochs", type=click.IntRange(1), default=DEFAULTS.epochs,
+                     show_default=True),
+        click.option("--batch-size", type=click.IntRange(2), default=DEFAULTS.batch_size,
+                     show_default=True),
+        click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+                     help="Peak learning rate (one-cycle AdamW)."),
+        click.option("--weight-decay", type=float, default=DEFAULTS.weight_decay,
+                     show_default=True),
+        click.option("--label-smoothing", type=click.FloatRange(0, 0.5),
+                     default=DEFAULTS.label_smoothing, show_default=True),
+        click.option("--ema", type=click.FloatRange(0, 0.9999), default=DEFAULTS.ema,
+                     show_default=True,
+                     help="Decay of an exponential moving average of the weights; the "
+                          "average is what gets selected and exported (0: off)."),
+        click.option("--blur-jpeg-p", type=click.FloatRange(0, 1),
+                     default=DEFAULTS.blur_jpeg_p, show_default=True,
+                     help="Probability of each of blur and JPEG re-compression per image."),
+        click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True),
+        click.option("--threads", type=click.IntRange(0), default=0,
+                     help="PyTorch CPU threads (0: its default)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_config(**values: Any) -> ImagesConfig:
+    """An ImagesConfig from CLI values (ignoring the ones that are not config fields)."""
+    names = {f.name for f in fields(ImagesConfig)}
+    return ImagesConfig(**{k: v for k, v in values.items() if k in names})
+
+
+def set_threads(threads: int) -> None:
+    """Apply --threads."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Train the real vs AI-generated image classifier and export it to ONNX."""
+
+
+@main.command()
+@data_option
+@click.option("--regime", type=click.Choice(REGIMES), default=DEFAULTS.regime,
+              show_default=True,
+              help="finetune / linear-probe start from ImageNet weights; scratch does not.")
+@training_options
+@click.option("--tta", type=click.Choice(["auto", "on", "off"]), default=DEFAULTS.tta,
+              show_default=True,
+              help="Average with the mirror image in the exported graph (auto: only if it "
+                   "improves validation).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULTS.threshold,
+              show_default=True, help="Decision threshold on P(fake) stored in the model.")
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Run folder (default runs/images-<timestamp>).")
+@click.option("--name", default="deepfake", show_default=True,
+              help="Model name: files are <name>.onnx, <name>.json, <name>.*.png.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
+@click.option("-q", "--quiet", is_flag=True, help="No per-step log.")
+def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: bool,
+        threads: int, **hyper: Any) -> None:
+    """Train one model, select its epoch on validation, export ONNX + card + plots."""
+    from trainer.images.data import load_image_data
+    from trainer.images.export import save_run
+    from trainer.images.train import make_detector, train_images
+
+    set_threads(threads)
+    folder = prepare_run_folder(out, name, "images", overwrite)
+    config = make_config(**hyper)
+    model = make_detector(config)  # fails fast when ImageNet weights are missing
+    data = load_image_data(data_source, config.size)
+    click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
+               f"train/val/test, {data.fingerprint})", err=True)
+    result = train_images(data, config, model=model,
+                          log=(lambda _: None) if quiet else lambda m: click.echo(m, err=True))
+    onnx_path = save_run(result, data, folder, name)
+    m = result.metrics
+    test = f"  test acc {m['test_acc']:.4f} auc {m['test_auc']:.4f}" if "test_acc" in m else ""
+    click.echo(f"best epoch {result.best_epoch}: val acc {m['val_acc']:.4f} "
+               f"auc {m['val_auc']:.4f}{test}  -> {onnx_path} "
+               f"({onnx_path.stat().st_size / 2**20:.1f} MiB)")
+
+
+@main.command()
+@data_option
+@training_options
+@click.option("--lrs", default="1e-1,1e-2,1e-3,1e-4,1e-5", show_default=True,
+              help="Comma-separated learning rates.")
+@click.option("--regimes", default=",".join(REGIMES), show_default=True,
+              help="Comma-separated regimes.")
+@click.option("--output", "output_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Also write the markdown table here.")
+def study(data_source: str, lrs: str, regimes: str, output_path: Path | None, threads: int,
+          **hyper: Any) -> None:
+    """The original study's protocol: Adam, batch 32, 1 epoch, constant learning rate,
+    for each regime and learning rate; prints a markdown table of val/test accuracy."""
+    from trainer.images.data import load_image_data
+    from trainer.images.study import run_study
+
+    chosen = [r.strip() for r in regimes.split(",") if r.strip()]
+    unknown = sorted(set(chosen) - set(REGIMES))
+    if unknown:
+        raise click.UsageError(f"--regimes: unknown {', '.join(unknown)}")
+    try:
+        rates = [float(v) for v in lrs.split(",") if v.strip()]
+    except ValueError:
+        raise click.UsageError(f"--lrs: not a list of numbers: {lrs}") from None
+    set_threads(threads)
+    config = make_config(**hyper)
+    data = load_image_data(data_source, config.size)
+    table = run_study(data, config, rates, chosen, log=lambda m: click.echo(m, err=True))
+    click.echo(table)
+    if output_path:
+        output_path.write_text(table + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,10 +12,9 @@ from tqdm import tqdm
 from inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_SOME_FAILED,
     fail,
     info,
+    job_options,
     output_options,
     show_progress,
 )
@@ -22,9 +22,13 @@ from inference.errors import UsageError
 from inference.images.decode import DEFAULT_MAX_PIXELS
 from inference.images.pipeline import DecodedBatch, decoded_batches
 from inference.images.predict import COLUMNS, fake_probabilities, input_size, labels_for
-from inference.images.walk import find_images
+from inference.images.walk import IMAGE_SUFFIXES
+from inference.jobs.feed import FileFeed
+from inference.jobs.filekeys import display_path, key_columns, not_done, with_hashes
+from inference.jobs.job import BatchJob
+from inference.jobs.summary import error_kind
+from inference.jobs.walk import FoundFile, walk_files
 from inference.models import resolve_model
-from inference.output import ResultWriter, choose_format
 from inference.session import LoadedModel, load_model
 
 
@@ -40,57 +44,80 @@ from inference.session import LoadedModel, load_model
 @click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS,
               show_default=True, help="Refuse larger images (decompression bombs).")
 @output_options
+@job_options
+@click.option("--hash", "content_hash", is_flag=True,
+              help="With --resume: recognise files already done by content (SHA-256) "
+                   "instead of size and modification time.")
 def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, workers: int,
          max_pixels: int, model_spec: str | None, device: str, output_path: str | None,
-         output_format: str | None, quiet: bool) -> None:
+         output_format: str | None, quiet: bool, resume: bool, summary_json: str | None,
+         content_hash: bool) -> None:
     """Classify images as real photographs or AI-generated (fake).
 
     PATH is an image file or a folder, walked recursively for JPEG, PNG, WebP, BMP,
     TIFF and GIF files (hidden files skipped). Columns: path, label (real/fake),
     fake_probability, and error (empty when the image was classified; a file that
     cannot be read gets a row with the reason and no label).
+
+    With -o FILE --resume, the output also holds each file's size and mtime_ns (or
+    sha256 with --hash), and a rerun classifies only new or changed files and appends
+    them, flushed batch by batch, so a run killed at any point loses nothing and
+    duplicates nothing. One run at a time per output.
     """
     try:
+        if content_hash and not resume:
+            raise UsageError("--hash goes with --resume (it is how done files are recognised)")
         model = load_model(resolve_model("images", model_spec), device=device, task="images")
         size = input_size(model)
         cutoff = model.contract.threshold if threshold is None else threshold
         info(f"classify-images: model {model.path.name} ({model.contract.model_name}, "
              f"{size}x{size}) on {model.provider}", quiet)
-        files = find_images(paths)
-        if not files:
-            info("classify-images: no image files found", quiet)
-        failed = _classify(model, files, size, cutoff, batch_size, workers, max_pixels,
-                           output_path, output_format, quiet)
+        keys = key_columns(content_hash) if resume else ()
+        with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
+                      output_path=output_path, output_format=output_format, resume=resume,
+                      summary_json=summary_json, quiet=quiet, key_columns=keys) as job:
+            _classify(job, model, paths, size, cutoff, batch_size, workers, max_pixels,
+                      keys, quiet)
+            if not job.summary.seen:
+                info("classify-images: no image files found", quiet)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        info("classify-images: interrupted; rows written so far are kept", False)
+        info("classify-images: interrupted", False)
         sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    sys.exit(job.exit_code)
 
 
-def _classify(model: LoadedModel, files: list[Path], size: int, threshold: float,
-              batch_size: int, workers: int, max_pixels: int, output_path: str | None,
-              output_format: str | None, quiet: bool) -> int:
-    """Classify every file, writing rows batch by batch; return how many failed."""
-    writer = ResultWriter(output_path, choose_format(output_path, output_format), COLUMNS)
-    failed = 0
-    with tqdm(total=len(files), unit="img", disable=not show_progress(quiet),
-              desc="classify-images") as bar:
-        try:
-            for batch in decoded_batches(files, size, batch_size, workers, max_pixels):
-                rows = result_rows(model, batch, threshold)
-                failed += sum(1 for row in rows if row[-1])
-                writer.write_rows(rows)
-                bar.update(len(rows))
-        except UsageError:
-            writer.abort()
-            raise
-        except KeyboardInterrupt:
-            writer.close()
-            raise
-    writer.close()
-    return failed
+def _classify(job: BatchJob, model: LoadedModel, paths: tuple[Path, ...], size: int,
+              threshold: float, batch_size: int, workers: int, max_pixels: int,
+              keys: tuple[str, ...], quiet: bool) -> None:
+    """Walk, skip what the output holds, decode and classify, writing batch by batch."""
+    content_hash = "sha256" in keys
+    found = walk_files(paths, IMAGE_SUFFIXES)
+    if content_hash:
+        found = with_hashes(found, workers or min(8, os.cpu_count() or 1))
+    if job.done.keys:
+        found = not_done(found, job.done.keys, content_hash, lambda: job.skip(1))
+    extra = keys[1:]
+
+    def write(rows: list[list], files: list[FoundFile]) -> None:
+        job.write([row + [getattr(f, name) for name in extra] for row, f in
+                   zip(rows, files, strict=True)],
+                  [error_kind(row[-1]) if row[-1] else None for row in rows])
+        bar.update(len(rows))
+
+    def write_failed(files: list[FoundFile]) -> None:
+        write([[display_path(f.path), None, None, f.error] for f in files], files)
+
+    feed = FileFeed(found, batch_size, write_failed, lambda: job.stopping)
+    with tqdm(unit="img", disable=not show_progress(quiet), desc="classify-images") as bar:
+        for batch in decoded_batches(feed.paths(), size, batch_size, workers, max_pixels):
+            rows = result_rows(model, batch, threshold)
+            write(rows, feed.take(len(rows)))
+            feed.flush_failed()
+            if job.stopping:
+                break
+        feed.flush_failed()
 
 
 def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> list[list]:
@@ -102,6 +129,6 @@ def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> li
     rows = []
     for i, (path, error) in enumerate(zip(batch.paths, batch.errors, strict=True)):
         label, probability = predicted.get(i, (None, None))
-        rows.append([str(path), label,
+        rows.append([display_path(path), label,
                      None if probability is None else round(probability, 6), error])
     return rows

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +45,16 @@ def decode_one(path: Path, size: int, max_pixels: int) -> np.ndarray | str:
         return "too large to decode"
 
 
-def decoded_batches(paths: list[Path], size: int, batch_size: int, workers: int = 0,
+def decoded_batches(paths: Iterable[Path], size: int, batch_size: int, workers: int = 0,
                     max_pixels: int = DEFAULT_MAX_PIXELS,
                     prefetch: int = 2) -> Iterator[DecodedBatch]:
     """Batches in input order, decoded by a thread pool that stays `prefetch` batches ahead
-    (so memory stays bounded however many files there are)."""
+    (so memory stays bounded however many files there are; `paths` may be a stream)."""
     workers = workers or min(8, os.cpu_count() or 1)
-    chunks = [paths[i:i + batch_size] for i in range(0, len(paths), batch_size)]
+    paths = iter(paths)
     with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
         pending: deque[tuple[list[Path], list[Future]]] = deque()
-        for chunk in chunks:
+        while chunk := list(islice(paths, batch_size)):
             pending.append((chunk, [pool.submit(decode_one, p, size, max_pixels)
                                     for p in chunk]))
             if len(pending) > prefetch:

@@ -34,9 +34,8 @@ def display_path(path: str | os.PathLike) -> str:
 
 def file_key(found: FoundFile, content_hash: bool) -> tuple[str, ...]:
     """The key of `found` as the output holds it (text, like a CSV cell)."""
-    if content_hash:
-        return display_path(found.path), found.sha256 or ""
-    return display_path(found.path), str(found.size), str(found.mtime_ns)
+    values = (found.sha256,) if content_hash else (found.size, found.mtime_ns)
+    return display_path(found.path), *("" if v is None else str(v) for v in values)
 
 
 def sha256_of(path: Path) -> str:
@@ -75,9 +74,12 @@ def _hashed(found: FoundFile) -> FoundFile:
 
 def not_done(found: Iterable[FoundFile], done: set[tuple[str, ...]], content_hash: bool,
              on_skip: Callable[[], None]) -> Iterator[FoundFile]:
-    """The files whose key is not in `done`; `on_skip` is called for each one passed over."""
+    """The files whose key is not in `done`; `on_skip` is called for each one passed over.
+
+    A path that failed before it could be looked at has empty key values, so its error
+    row counts as done too: a resumed run does not repeat it."""
     for item in found:
-        if item.error is None and file_key(item, content_hash) in done:
+        if file_key(item, content_hash) in done:
             on_skip()
         else:
             yield item

@@ -67,3 +67,50 @@ def assert_same_rows(got: list[list[str]], want: list[list[str]],
 def run_cli(*args: str | Path, input_text: str | None = None) -> Result:
     """classify-cities in-process through click's test runner."""
     return CliRunner().invoke(classify_cities, [str(a) for a in args], input=input_text)
+
+
+def brightness_model(path: Path, size: int = 16) -> Path:
+    """A tiny images model, no training needed: P(fake) is the mean brightness."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from inference.contract import encode_metadata
+
+    nodes = [
+        helper.make_node("Cast", ["input"], ["pixels"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMean", ["pixels"], ["mean"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Div", ["mean", "full"], ["ratio"]),
+        helper.make_node("Reshape", ["ratio", "shape"], ["output"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "brightness",
+        [helper.make_tensor_value_info("input", TensorProto.UINT8, ["N", size, size, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 1])],
+        [helper.make_tensor("full", TensorProto.FLOAT, [], [255.0]),
+         helper.make_tensor("shape", TensorProto.INT64, [2], [-1, 1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    metadata = encode_metadata({
+        "task": "images", "model_name": "brightness", "labels": ["real", "fake"],
+        "input_contract": {"dtype": "uint8", "layout": "NHWC", "height": size, "width": size},
+        "output": "probability_fake", "threshold": "0.5", "data_fingerprint": "none",
+        "metrics": {}, "trainer_version": "test"})
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, path)
+    return path
+
+
+def write_images(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    """`count` small PNGs of random colours in `folder` (some in a subfolder)."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(count):
+        path = folder / ("sub" if i % 3 == 0 else "") / f"img {i:04d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths

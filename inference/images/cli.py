@@ -132,3 +132,7 @@ def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> li
         rows.append([display_path(path), label,
                      None if probability is None else round(probability, 6), error])
     return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from typing import Any
 from inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
 from inference.errors import UsageError
 from inference.jobs.lock import OutputLock
-from inference.jobs.resume import DoneRecords, read_done
+from inference.jobs.resume import DoneRecords, drop_superseded, read_done
 from inference.jobs.stop import GracefulStop
 from inference.jobs.summary import RunSummary
 from inference.output import ResultWriter, choose_format, remove_stale_temps
@@ -46,6 +46,8 @@ class BatchJob:
         self._summary_json = summary_json
         self._quiet = quiet
         self._key_columns = key_columns
+        self._done_paths: set[str] = set()
+        self._supersedes = False  # some rows replace older rows of the same key[0]
         self._stack = ExitStack()
         self._stop = GracefulStop()
         self._writer: ResultWriter | None = None
@@ -70,6 +72,15 @@ class BatchJob:
                  f"({self.done.repaired_bytes} bytes) left by an interrupted run", self._quiet)
         info(f"{self.summary.command}: resuming; {self.done.count} {self.summary.unit} "
              "already in the output", self._quiet)
+        if self._key_columns:
+            self._done_paths = {key[0] for key in self.done.keys}
+            self._supersedes = len(self._done_paths) < self.done.count
+
+    def _drop_superseded(self) -> None:
+        dropped = drop_superseded(self._output, self._format, self._columns,
+                                  self._key_columns[0])
+        info(f"{self.summary.command}: dropped {dropped} older row(s) of files that "
+             "changed since", self._quiet)
 
     @property
     def stopping(self) -> bool:
@@ -80,6 +91,9 @@ class BatchJob:
         """Write a batch of result rows; `error_kinds` has None for each classified one."""
         self._writer.write_rows(rows)
         self.summary.count(error_kinds)
+        if self._done_paths and not self._supersedes:
+            at = self._columns.index(self._key_columns[0])
+            self._supersedes = any(row[at] in self._done_paths for row in rows)
 
     def skip(self, count: int) -> None:
         """Count inputs passed over because the output already holds them."""
@@ -89,6 +103,8 @@ class BatchJob:
         with self._stack:
             if exc_type is None:
                 self._writer.close()
+                if self._supersedes and not self._stop.requested:
+                    self._drop_superseded()
             else:
                 self._writer.abort()
             if exc_type is KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,24 +45,16 @@ def read_done(path: str | os.PathLike, fmt: str, columns: list[str],
     except OSError as exc:
         raise UsageError(f"{path}: cannot open for --resume ({exc.strerror})") from None
     with handle:
-        lines = _CompleteLines(handle, path)
-        records = _csv_records(lines) if fmt == "csv" else _jsonl_records(lines)
         done, good_end = DoneRecords(), 0
         key_index = [columns.index(name) for name in key_columns]
-        for number, record in enumerate(records):
-            if lines.exhausted:  # the reader closed a record at end of file: torn
-                break
-            good_end = lines.offset
-            if number == 0:
-                _check_columns(record, columns, fmt, path)
-                if fmt == "csv":
-                    continue
-            if fmt != "csv":
-                record = [_text(value) for value in record.values()]
+        for values, end in _scan(handle, path, fmt, columns):
+            good_end = end
+            if values is None:
+                continue
             done.count += 1
-            done.last = record
+            done.last = values
             if key_index:
-                done.keys.add(tuple(record[i] for i in key_index))
+                done.keys.add(tuple(values[i] for i in key_index))
         size = handle.seek(0, os.SEEK_END)
         if good_end < size:
             handle.truncate(good_end)
@@ -69,6 +62,52 @@ def read_done(path: str | os.PathLike, fmt: str, columns: list[str],
             os.fsync(handle.fileno())
             done.repaired_bytes = size - good_end
     return done
+
+
+def drop_superseded(path: str | os.PathLike, fmt: str, columns: list[str],
+                    key_column: str) -> int:
+    """Rewrite `path` atomically keeping only the last record for each value of
+    `key_column` (a changed file's new row replaces its old one); return how many went."""
+    path = Path(path)
+    index = columns.index(key_column)
+    with open(path, "rb") as handle:
+        spans: list[tuple[int, int, str | None]] = []
+        last: dict[str, int] = {}
+        start = 0
+        for values, end in _scan(handle, path, fmt, columns):
+            key = None if values is None else values[index]
+            if key is not None:
+                last[key] = len(spans)
+            spans.append((start, end, key))
+            start = end
+        kept = [(a, b) for i, (a, b, key) in enumerate(spans) if key is None or last[key] == i]
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            for a, b in kept:
+                handle.seek(a)
+                out.write(handle.read(b - a))
+            out.flush()
+            os.fsync(out.fileno())
+    os.replace(temp, path)
+    return len(spans) - len(kept)
+
+
+def _scan(handle: IO[bytes], path: Path, fmt: str,
+          columns: list[str]) -> Iterator[tuple[list[str] | None, int]]:
+    """(values as text, end offset) of each complete record; None for a CSV header.
+    The columns are checked on the first record; a torn last record is left out."""
+    lines = _CompleteLines(handle, path)
+    records = _csv_records(lines) if fmt == "csv" else _jsonl_records(lines)
+    for number, record in enumerate(records):
+        if lines.exhausted:  # the reader closed a record at end of file: torn
+            return
+        if number == 0:
+            _check_columns(record, columns, fmt, path)
+            if fmt == "csv":
+                yield None, lines.offset
+                continue
+        values = record if fmt == "csv" else [_text(value) for value in record.values()]
+        yield values, lines.offset
 
 
 class _CompleteLines:

@@ -25,7 +25,8 @@ def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) 
 
     EXIF orientation is applied, the shorter side is resized to `size` (bicubic) and the
     centre square is kept; the first frame of an animation is used. Raises
-    ImageDecodeError with a short reason for anything unreadable.
+    ImageDecodeError with a short reason for content that cannot be decoded; a missing
+    or unreadable file raises its FileNotFoundError or PermissionError.
     """
     try:
         with warnings.catch_warnings():
@@ -39,8 +40,8 @@ def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) 
                 image.draft("RGB", (size, size))
                 image = ImageOps.exif_transpose(image)
                 return _square(to_rgb(image), size)
-    except ImageDecodeError:
-        raise
+    except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
+        raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
         raise ImageDecodeError("not an image (unrecognised or empty file)") from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:

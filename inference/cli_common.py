@@ -14,10 +14,11 @@ from inference.session import DEVICES
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES_HELP = (
     "\b\nExit codes:\n"
-    "  0    every input was classified\n"
+    "  0    every input was classified (or, with --resume, already done)\n"
     "  1    some inputs failed (see the error column)\n"
-    "  2    usage or configuration error (nothing classified)\n"
-    "  130  interrupted (SIGINT/SIGTERM); rows written so far are kept"
+    "  2    usage or configuration error, or another job holds the output's lock\n"
+    "  130  interrupted (SIGINT/SIGTERM) after the current batch; rows written so far\n"
+    "       are kept (finish with --resume)"
 )
 
 

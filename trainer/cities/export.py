@@ -38,9 +38,9 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> 
         "data_fingerprint": data.fingerprint, "metrics": result.metrics,
         "trainer_version": __version__,
     }
-    parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata)
     torch.save({"config": config_dict(result.config), "n_classes": len(data.names),
                 "state_dict": result.model.state_dict()}, folder / f"{name}.pt")
+    parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata)
     plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
     plot_regions(result.model, data, folder / f"{name}.regions.png")
     write_card(folder / f"{name}.json", {

@@ -33,11 +33,13 @@ class CoordinateFeatures(nn.Module):
     def forward(self, latlon: torch.Tensor) -> torch.Tensor:
         if not self.fourier:
             return (latlon - self.mean) / self.std
-        radians = latlon * (math.pi / 180.0)
+        # float64 here: high-frequency angles reach ~1e3 rad, where float32 rounding would
+        # make training, PyTorch and ONNX Runtime disagree in the features.
+        radians = latlon.double() * (math.pi / 180.0)
         lat, lon = radians[:, 0:1], radians[:, 1:2]
         xyz = torch.cat([lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()], dim=1)
-        angles = xyz @ self.projection
-        return torch.cat([xyz, angles.sin(), angles.cos()], dim=1)
+        angles = xyz @ self.projection.double()
+        return torch.cat([xyz, angles.sin(), angles.cos()], dim=1).float()
 
 
 class HiddenLayer(nn.Module):

@@ -179,8 +179,8 @@ class CoordinateCsv:
         """
         skipped, last = 0, None
         for _line, fields, _error in itertools.islice(self._rows, count):
-            skipped, last = skipped + 1, _fit(fields, len(self.header))
-        return skipped, last
+            skipped, last = skipped + 1, fields
+        return skipped, None if last is None else _fit(last, len(self.header))
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
         """Yield chunks of at most `size` data rows; blank lines are skipped."""

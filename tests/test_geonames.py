@@ -46,3 +46,12 @@ def test_loader_labels_every_country_and_is_deterministic():
 def test_source_names():
     assert is_geonames_source("geonames") and is_geonames_source("geonames:1000")
     assert not is_geonames_source("geonames.csv")
+
+
+def test_antimeridian_distance():
+    from trainer.cities.evaluate import antimeridian_distance_km
+
+    points = np.array([[0, 179.9], [0, -179.9], [0, 0], [60, 170], [89.9, 0]], dtype=np.float32)
+    km = antimeridian_distance_km(points)
+    assert np.allclose(km[:2], 11.1, atol=0.1)
+    assert km[2] > 10000 and 500 < km[3] < 600 and km[4] < 12

@@ -111,3 +111,32 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
     click.echo(table)
     if output_path:
         output_path.write_text(table + "\n")
+
+
+@main.command()
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True),
+              help="An exported cities .onnx model.")
+@data_options
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test",
+              show_default=True)
+@click.option("--alias", "aliases", multiple=True, metavar="FROM=TO",
+              help="Count a predicted code as another (e.g. XK=RS where Kosovo is Serbia).")
+@click.option("--antimeridian-km", type=float, default=20.0, show_default=True,
+              help="Also report accuracy for points this close to the ±180° meridian.")
+def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
+             aliases: tuple[str, ...], antimeridian_km: float) -> None:
+    """Accuracy (by ISO code) of an exported model on a split of any data source."""
+    from trainer.cities.evaluate import evaluate_model
+
+    data = load_cities_data(data_source, country_col)
+    try:
+        mapping = dict(alias.split("=", 1) for alias in aliases)
+    except ValueError:
+        raise click.UsageError("--alias takes FROM=TO") from None
+    result = evaluate_model(model_path, getattr(data, split), data.codes, mapping,
+                            antimeridian_km)
+    click.echo(f"{model_path} on {data.source} {split}: accuracy {result.accuracy:.4f} "
+               f"({result.n} points); within {antimeridian_km:g} km of the antimeridian: "
+               f"{result.accuracy_antimeridian:.4f} ({result.n_antimeridian} points)")
+    if result.codes_unknown_to_model:
+        click.echo(f"codes the model cannot predict: {', '.join(result.codes_unknown_to_model)}")

@@ -1,0 +1,50 @@
+"""Evaluate an exported cities model (through ONNX Runtime) on any labelled split."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.session import load_model
+from trainer.cities.data import CitySplit
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass
+class Evaluation:
+    """Accuracy by ISO code overall and for the points near the antimeridian."""
+
+    n: int
+    accuracy: float
+    n_antimeridian: int
+    accuracy_antimeridian: float
+    codes_unknown_to_model: list[str]
+
+
+def antimeridian_distance_km(latlon: np.ndarray) -> np.ndarray:
+    """Great-circle distance from each point to the ±180° meridian (pole to pole)."""
+    lat = np.radians(latlon[:, 0].astype(np.float64))
+    gap = np.radians(180.0 - np.abs(latlon[:, 1].astype(np.float64)))
+    to_meridian = np.arcsin(np.clip(np.cos(lat) * np.sin(gap), 0.0, 1.0))
+    to_pole = np.pi / 2 - np.abs(lat)  # past 90° of longitude the nearest point is a pole
+    return EARTH_RADIUS_KM * np.where(gap < np.pi / 2, to_meridian, to_pole)
+
+
+def evaluate_model(model_path: str, split: CitySplit, codes: list[str],
+                   aliases: dict[str, str], antimeridian_km: float = 20.0) -> Evaluation:
+    """Compare the model's ISO codes (after `aliases`, e.g. XK->RS) with the split's."""
+    model = load_model(model_path, device="cpu", task="cities")
+    predicted_codes = np.array([aliases.get(c, c) for c in model.contract.label_codes])
+    predicted = np.concatenate([
+        predicted_codes[model.run(split.latlon[i:i + 65536]).argmax(1)]
+        for i in range(0, len(split), 65536)])
+    truth = np.array(codes)[split.labels]
+    correct = predicted == truth
+    near = antimeridian_distance_km(split.latlon) <= antimeridian_km
+    return Evaluation(
+        n=len(split), accuracy=float(correct.mean()), n_antimeridian=int(near.sum()),
+        accuracy_antimeridian=float(correct[near].mean()) if near.any() else math.nan,
+        codes_unknown_to_model=sorted(set(codes) - set(predicted_codes)))

@@ -9,6 +9,8 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,9 +47,23 @@ class ResultWriter:
         self._stream: IO[str] = self._open()
         self._csv = csv.writer(self._stream, lineterminator="\n") if fmt == "csv" else None
         if self._csv is not None and not (self._append and self._stream.tell() > 0):
-            self._csv.writerow(columns)
-            self._sync()
+            try:
+                with self._write_errors():
+                    self._csv.writerow(columns)
+                    self._sync()
+            except UsageError:
+                self.abort()
+                raise
         self._json_keys = unique_names(columns)
+
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A failed write (disk full, broken pipe) as one clear error, not a traceback."""
+        try:
+            yield
+        except OSError as exc:
+            where = self._target or "<stdout>"
+            raise UsageError(f"{where}: cannot write output ({exc.strerror or exc})") from None
 
     def _open(self) -> IO[str]:
         if self._target is None:
@@ -71,35 +87,43 @@ class ResultWriter:
 
     def write_rows(self, rows: list[list[Any]]) -> None:
         """Write a batch of rows, each a list of values in the order of `columns`."""
-        if self._csv is not None:
-            self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
-        else:
-            keys = self._json_keys
-            lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
-                     for row in rows)
-            self._stream.write("".join(line + "\n" for line in lines))
-        self._sync()
+        with self._write_errors():
+            if self._csv is not None:
+                self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
+            else:
+                keys = self._json_keys
+                lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
+                         for row in rows)
+                self._stream.write("".join(line + "\n" for line in lines))
+            self._sync()
 
     def close(self) -> None:
         """Flush; for a file target, move the finished output into place."""
-        self._stream.flush()
-        if self._append:
+        with self._write_errors():
+            self._stream.flush()
+            if self._append:
+                self._stream.close()
+                return
+            if self._temp_path is None:
+                return
+            os.fsync(self._stream.fileno())
             self._stream.close()
-            return
-        if self._temp_path is None:
-            return
-        os.fsync(self._stream.fileno())
-        self._stream.close()
-        os.replace(self._temp_path, self._target)
-        self._temp_path = None
+            os.replace(self._temp_path, self._target)
+            self._temp_path = None
 
     def abort(self) -> None:
-        """Drop a half-written file output (used when the job stops on a usage error);
-        an appended output keeps its batches written so far."""
-        if self._append:
+        """Drop a half-written file output (used when the job stops on an error); an
+        appended output keeps its batches written so far."""
+        try:
+            self._stream.flush()
+        except OSError:  # stdout cannot take more: send what is left nowhere
+            if self._target is None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        if self._target is None:
+            return
+        with suppress(OSError):
             self._stream.close()
-        elif self._temp_path is not None:
-            self._stream.close()
+        if self._temp_path is not None:
             self._temp_path.unlink(missing_ok=True)
             self._temp_path = None
 

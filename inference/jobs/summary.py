@@ -85,7 +85,7 @@ class RunSummary:
                 f"{f' ({kinds})' if kinds else ''} in {self.seconds:.1f} s "
                 f"({self.per_second:.0f} {self.unit}/s); model {self.model.path.name} "
                 f"({contract.model_name}, trainer {contract.trainer_version}, "
-                f"data {contract.data_fingerprint[:12]})")
+                f"data {contract.data_fingerprint[:19]})")
         if self.interrupted:
             text += f"; interrupted by {self.interrupted}"
         return text

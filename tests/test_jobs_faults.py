@@ -87,3 +87,18 @@ def test_sigterm_stops_after_the_batch_exit_130_and_resume_completes(job, tmp_pa
     result = classify(*command[3:], "-o", out, expect=1)
     assert f"{len(partial) - 1} skipped (already done)" in result.stderr
     assert_same_rows(read_rows(out), read_rows(clean))
+
+
+def test_sigterm_without_resume_publishes_the_rows_done_so_far(job, tmp_path):
+    source, clean, command = job
+    out = tmp_path / "out.csv"
+    plain = [arg for arg in command if arg != "--resume"]
+    proc = subprocess.Popen([*plain, "-o", str(out)], stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None and not list(tmp_path.glob(".out.csv.*")):
+        time.sleep(0.001)  # wait for the temporary file: the job is under way
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    partial = read_rows(out)
+    assert partial[0] == read_rows(clean)[0] and out.read_bytes().endswith(b"\n")
+    assert_same_rows(partial, read_rows(clean)[:len(partial)])
+    assert not list(tmp_path.glob(".out.csv.*"))  # no temporary file left behind

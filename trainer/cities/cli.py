@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from trainer.card import prepare_run_folder
-from trainer.cities.data import load_cities_data
+from trainer.cities.data import add_training_points, load_cities_data
 from trainer.cities.train import CitiesConfig
 
 
@@ -76,15 +76,20 @@ def main() -> None:
 @click.option("--name", default="cities", show_default=True,
               help="Model name: files are <name>.onnx, <name>.json, <name>.*.png.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
+@click.option("--add-train", "extra_sources", multiple=True, metavar="PATH",
+              help="Also train on this data source's training split (labels matched by "
+                   "ISO code); validation and test stay --data's.")
 @click.option("-q", "--quiet", is_flag=True, help="No per-epoch log.")
 def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
-        overwrite: bool, quiet: bool, **hyper: Any) -> None:
+        overwrite: bool, extra_sources: tuple[str, ...], quiet: bool, **hyper: Any) -> None:
     """Train one model, select its epoch on validation, export ONNX + card + plots."""
     from trainer.cities.export import save_run
     from trainer.cities.train import train_cities
 
     folder = prepare_run_folder(out, name, "cities", overwrite)
     data = load_cities_data(data_source, country_col)
+    for extra in extra_sources:
+        data = add_training_points(data, load_cities_data(extra))
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
                f"train/val/test, {len(data.names)} classes, {data.fingerprint})", err=True)
     result = train_cities(data, make_config(**hyper),
@@ -121,10 +126,11 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
               show_default=True)
 @click.option("--alias", "aliases", multiple=True, metavar="FROM=TO",
               help="Count a predicted code as another (e.g. XK=RS where Kosovo is Serbia).")
-@click.option("--antimeridian-km", type=float, default=20.0, show_default=True,
+@click.option("--antimeridian-km", type=float, multiple=True, default=(20.0, 100.0, 300.0),
+              show_default=True,
               help="Also report accuracy for points this close to the ±180° meridian.")
 def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
-             aliases: tuple[str, ...], antimeridian_km: float) -> None:
+             aliases: tuple[str, ...], antimeridian_km: tuple[float, ...]) -> None:
     """Accuracy (by ISO code) of an exported model on a split of any data source."""
     from trainer.cities.evaluate import evaluate_model
 
@@ -136,7 +142,9 @@ def evaluate(model_path: str, data_source: str, country_col: str | None, split: 
     result = evaluate_model(model_path, getattr(data, split), data.codes, mapping,
                             antimeridian_km)
     click.echo(f"{model_path} on {data.source} {split}: accuracy {result.accuracy:.4f} "
-               f"({result.n} points); within {antimeridian_km:g} km of the antimeridian: "
-               f"{result.accuracy_antimeridian:.4f} ({result.n_antimeridian} points)")
+               f"({result.n} points)")
+    for km, (n, accuracy) in result.antimeridian.items():
+        click.echo(f"  within {km:g} km of the antimeridian: accuracy {accuracy:.4f} "
+                   f"({n} points)")
     if result.codes_unknown_to_model:
         click.echo(f"codes the model cannot predict: {', '.join(result.codes_unknown_to_model)}")

@@ -139,3 +139,44 @@ def _label_countries(values: list[str]) -> tuple[list[str], list[str], np.ndarra
     index = {pair: i for i, pair in enumerate(ordered)}
     labels = np.array([index[classes[v]] for v in values], dtype=np.int64)
     return [n for n, _ in ordered], [c for _, c in ordered], labels
+
+
+def add_training_points(main: CitiesData, extra: CitiesData) -> CitiesData:
+    """`main` with `extra`'s training split appended, labels matched by ISO code.
+
+    Data sets disagree on some territories (cities-eu labels Kosovo as Serbia and Åland
+    as Finland; GeoNames has XK and AX), so an extra point is left out when its nearest
+    `main` training place lies in a country `extra` has no class for. Validation and
+    test stay `main`'s own.
+    """
+    unknown = sorted(set(extra.codes) - set(main.codes))
+    if unknown:
+        raise click.UsageError(f"{extra.source}: countries unknown to {main.source}: "
+                               f"{', '.join(unknown)}")
+    to_main = np.array([main.codes.index(code) for code in extra.codes])
+    labels = to_main[extra.train.labels]
+    nearest = main.train.labels[_nearest(main.train.latlon, extra.train.latlon)]
+    keep = np.isin(nearest, to_main)
+    train = CitySplit(np.concatenate([main.train.latlon, extra.train.latlon[keep]]),
+                      np.concatenate([main.train.labels, labels[keep]]))
+    provenance = {**main.provenance,
+                  "added_train": f"{extra.source} train split: {int(keep.sum())} points kept, "
+                                 f"{int((~keep).sum())} left out (nearest {main.source} "
+                                 "place in a country it has no class for)"}
+    return CitiesData(train, main.val, main.test, main.names, main.codes,
+                      fingerprint=f"{main.fingerprint}+{extra.fingerprint}",
+                      source=main.source, provenance=provenance)
+
+
+def _nearest(reference: np.ndarray, queries: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Index of the nearest reference point (on the sphere) for every query point."""
+    import torch
+
+    def unit(latlon: np.ndarray) -> torch.Tensor:
+        lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
+        return torch.from_numpy(np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
+                                          np.sin(lat)], 1).astype(np.float32))
+
+    ref, query = unit(reference), unit(queries)
+    return torch.cat([(query[i:i + chunk] @ ref.T).argmax(1)
+                      for i in range(0, len(query), chunk)]).numpy()

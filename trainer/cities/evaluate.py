@@ -19,8 +19,7 @@ class Evaluation:
 
     n: int
     accuracy: float
-    n_antimeridian: int
-    accuracy_antimeridian: float
+    antimeridian: dict[float, tuple[int, float]]  # band in km -> (points, accuracy)
     codes_unknown_to_model: list[str]
 
 
@@ -34,7 +33,8 @@ def antimeridian_distance_km(latlon: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(model_path: str, split: CitySplit, codes: list[str],
-                   aliases: dict[str, str], antimeridian_km: float = 20.0) -> Evaluation:
+                   aliases: dict[str, str],
+                   antimeridian_km: tuple[float, ...] = (20.0,)) -> Evaluation:
     """Compare the model's ISO codes (after `aliases`, e.g. XK->RS) with the split's."""
     model = load_model(model_path, device="cpu", task="cities")
     predicted_codes = np.array([aliases.get(c, c) for c in model.contract.label_codes])
@@ -43,8 +43,10 @@ def evaluate_model(model_path: str, split: CitySplit, codes: list[str],
         for i in range(0, len(split), 65536)])
     truth = np.array(codes)[split.labels]
     correct = predicted == truth
-    near = antimeridian_distance_km(split.latlon) <= antimeridian_km
-    return Evaluation(
-        n=len(split), accuracy=float(correct.mean()), n_antimeridian=int(near.sum()),
-        accuracy_antimeridian=float(correct[near].mean()) if near.any() else math.nan,
-        codes_unknown_to_model=sorted(set(codes) - set(predicted_codes)))
+    distance = antimeridian_distance_km(split.latlon)
+    bands = {}
+    for km in antimeridian_km:
+        near = distance <= km
+        bands[km] = (int(near.sum()), float(correct[near].mean()) if near.any() else math.nan)
+    return Evaluation(n=len(split), accuracy=float(correct.mean()), antimeridian=bands,
+                      codes_unknown_to_model=sorted(set(codes) - set(predicted_codes)))

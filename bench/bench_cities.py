@@ -88,13 +88,14 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=Path("exported/cities-eu.onnx"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--big-gb", type=float, help="Instead: peak memory on a file this big.")
+    parser.add_argument("--padding", type=int, default=1000,
+                        help="Characters of filler per row of the big file.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "rows.csv"
         if args.big_gb:
-            padding = 200
-            rows = int(args.big_gb * 1e9 / (padding + 30))
-            write_csv(csv_path, generate_rows(rows), padding=padding)
+            rows = int(args.big_gb * 1e9 / (args.padding + 30))
+            write_csv(csv_path, generate_rows(rows), padding=args.padding)
             size_gb = csv_path.stat().st_size / 1e9
             seconds, peak = time_cli(args.model, csv_path, None)
             print(f"classify-cities on a {size_gb:.2f} GB CSV ({rows:,} rows): "

@@ -45,7 +45,8 @@ def write_csv(path: Path, latlon: np.ndarray, padding: int = 0) -> None:
 
 def time_cli(model: Path, csv_path: Path, output: Path | None) -> tuple[float, float]:
     """(seconds, peak RSS of the CLI process in MiB) for classify-cities on `csv_path`."""
-    args = [sys.executable, "-m", "inference.cities.cli", str(csv_path), "--model", str(model), "-q"]
+    args = [sys.executable, "-m", "inference.cities.cli", str(csv_path),
+            "--model", str(model), "-q"]
     started = time.perf_counter()
     with open(output or "/dev/null", "w") as sink:
         subprocess.run(args, stdout=sink, check=False)

@@ -18,7 +18,7 @@ from tests.jobs_support import (
     write_cities_csv,
 )
 
-BATCH = "16"
+BATCH = "4"
 
 
 def _size(path: Path) -> int:
@@ -59,17 +59,20 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_run(job, tmp_path):
     # Six kills once the output passed a random byte offset (mostly mid-batch), each
     # followed by one after a random delay (start-up, model load or the resume scan).
     offsets = sorted(rng.sample(range(100, int(_size(clean) * 0.9)), 6))
-    plan = [step for offset in offsets for step in ((offset, 0.0), (None, rng.uniform(0, 0.4)))]
-    kills, torn = 0, 0
+    plan = [step for offset in offsets for step in ((offset, 0.0), (None, rng.uniform(0.1, 0.8)))]
+    kills, torn, sizes = 0, 0, []
     for min_bytes, after_s in plan:
         proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.DEVNULL)
         if _kill_when(proc, out, min_bytes, after_s) == -signal.SIGKILL:
             kills += 1
             torn += out.exists() and not out.read_bytes().endswith(b"\n")
-    assert kills >= 10  # a delayed kill may come after a short run finished
-    classify(*command[3:], "-o", out, expect=1)
+            sizes.append(_size(out))
+    assert kills >= 6  # a run may finish before a late kill (a slow poll, a long delay)
+    finish = classify(*command[3:], "-o", out)
+    assert finish.returncode in (0, 1), finish.stderr  # 1: bad rows were left to classify
     assert_same_rows(read_rows(out), read_rows(clean))
-    print(f"{kills} kills, {torn} left a torn last record")
+    print(f"{kills} kills, output bytes at each: {sizes} of {_size(clean)}; "
+          f"{torn} left a torn last record")
 
 
 def test_sigterm_stops_after_the_batch_exit_130_and_resume_completes(job, tmp_path):

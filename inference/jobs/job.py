@@ -54,6 +54,7 @@ class BatchJob:
 
     def __enter__(self) -> BatchJob:
         with ExitStack() as stack:
+            stack.enter_context(self._stop)
             if self._output is not None:
                 stack.enter_context(OutputLock(self._output))
                 remove_stale_temps(self._output)
@@ -61,7 +62,6 @@ class BatchJob:
                     self._read_done()
             self._writer = ResultWriter(self._output, self._format, self._columns,
                                         append=self._resume)
-            stack.enter_context(self._stop)
             self._stack = stack.pop_all()
         return self
 

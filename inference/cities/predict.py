@@ -8,6 +8,10 @@ import numpy as np
 
 from inference.session import LoadedModel
 
+# Rows per ONNX Runtime call: the graph's float64 Fourier features cost ~2 KiB a row, so
+# larger calls only grow the session's memory arena.
+MODEL_BATCH = 4096
+
 
 def prediction_columns(top_k: int) -> list[str]:
     """Columns added to each row: the best country, then numbered runners-up."""
@@ -25,7 +29,9 @@ def predict_countries(model: LoadedModel, latlon: np.ndarray, top_k: int = 1,
     """
     if len(latlon) == 0:
         return []
-    probabilities = model.run(np.ascontiguousarray(latlon, dtype=np.float32))
+    latlon = np.ascontiguousarray(latlon, dtype=np.float32)
+    probabilities = np.concatenate([model.run(latlon[start:start + MODEL_BATCH])
+                                    for start in range(0, len(latlon), MODEL_BATCH)])
     k = min(top_k, probabilities.shape[1])
     best = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
     best_probs = np.take_along_axis(probabilities, best, axis=1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import math
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -114,3 +116,23 @@ def write_images(folder: Path, count: int, seed: int = 0) -> list[Path]:
         Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(path)
         paths.append(path)
     return paths
+
+
+def file_size(path: Path) -> int:
+    """Size in bytes, 0 for a file not there yet."""
+    return path.stat().st_size if path.exists() else 0
+
+
+def signal_when(proc: subprocess.Popen, out: Path, min_bytes: int | None, after_s: float = 0,
+                sig: int = signal.SIGKILL) -> int:
+    """Send `sig` once `out` has grown to `min_bytes` (or, without it, after `after_s`);
+    return the exit status."""
+    started = time.monotonic()
+    while proc.poll() is None:
+        due = (file_size(out) >= min_bytes if min_bytes is not None
+               else time.monotonic() - started >= after_s)
+        if due:
+            proc.send_signal(sig)
+            break
+        time.sleep(0.0005)
+    return proc.wait(timeout=60)

@@ -14,30 +14,13 @@ from tests.jobs_support import (
     CLASSIFY_CITIES,
     assert_same_rows,
     classify,
+    file_size,
     read_rows,
+    signal_when,
     write_cities_csv,
 )
 
 BATCH = "4"
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
-
-
-def _kill_when(proc: subprocess.Popen, out: Path, min_bytes: int | None, after_s: float,
-               sig: int = signal.SIGKILL) -> int:
-    """Send `sig` once `out` has grown to `min_bytes` (or, without it, after `after_s`);
-    return the exit status."""
-    started = time.monotonic()
-    while proc.poll() is None:
-        due = (_size(out) >= min_bytes if min_bytes is not None
-               else time.monotonic() - started >= after_s)
-        if due:
-            proc.send_signal(sig)
-            break
-        time.sleep(0.0005)
-    return proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +41,20 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_run(job, tmp_path):
     rng = random.Random(7)
     # Six kills once the output passed a random byte offset (mostly mid-batch), each
     # followed by one after a random delay (start-up, model load or the resume scan).
-    offsets = sorted(rng.sample(range(100, int(_size(clean) * 0.9)), 6))
+    offsets = sorted(rng.sample(range(100, int(file_size(clean) * 0.9)), 6))
     plan = [step for offset in offsets for step in ((offset, 0.0), (None, rng.uniform(0.1, 0.8)))]
     kills, torn, sizes = 0, 0, []
     for min_bytes, after_s in plan:
         proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.DEVNULL)
-        if _kill_when(proc, out, min_bytes, after_s) == -signal.SIGKILL:
+        if signal_when(proc, out, min_bytes, after_s) == -signal.SIGKILL:
             kills += 1
             torn += out.exists() and not out.read_bytes().endswith(b"\n")
-            sizes.append(_size(out))
+            sizes.append(file_size(out))
     assert kills >= 6  # a run may finish before a late kill (a slow poll, a long delay)
     finish = classify(*command[3:], "-o", out)
     assert finish.returncode in (0, 1), finish.stderr  # 1: bad rows were left to classify
     assert_same_rows(read_rows(out), read_rows(clean))
-    print(f"{kills} kills, output bytes at each: {sizes} of {_size(clean)}; "
+    print(f"{kills} kills, output bytes at each: {sizes} of {file_size(clean)}; "
           f"{torn} left a torn last record")
 
 
@@ -79,7 +62,7 @@ def test_sigterm_stops_after_the_batch_exit_130_and_resume_completes(job, tmp_pa
     source, clean, command = job
     out = tmp_path / "out.csv"
     proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.PIPE, text=True)
-    status = _kill_when(proc, out, _size(clean) // 3, 0, sig=signal.SIGTERM)
+    status = signal_when(proc, out, file_size(clean) // 3, 0, sig=signal.SIGTERM)
     stderr = proc.stderr.read()
     assert status == 130, stderr
     assert "interrupted by SIGTERM" in stderr

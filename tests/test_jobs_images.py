@@ -9,14 +9,13 @@ import random
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from inference.images.cli import main as classify_images
-from tests.jobs_support import brightness_model, write_images
+from tests.jobs_support import brightness_model, signal_when, write_images
 
 CLASSIFY_IMAGES = [sys.executable, "-m", "inference.images.cli"]
 
@@ -78,15 +77,9 @@ def test_hash_catches_a_change_that_keeps_size_and_mtime(tmp_path, model):
     assert run(tmp_path / "in", "--model", model, "--hash").exit_code == 2
 
 
-def _kill_at(command, out, size, sig=signal.SIGKILL):
+def _signal_at(command, out, size, sig=signal.SIGKILL):
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    while proc.poll() is None:
-        if out.exists() and out.stat().st_size >= size:
-            proc.send_signal(sig)
-            break
-        time.sleep(0.0005)
-    stderr = proc.communicate(timeout=60)[1]
-    return proc.returncode, stderr
+    return signal_when(proc, out, size, sig=sig), proc.stderr.read()
 
 
 def test_sigkill_at_random_points_then_resume_equals_a_clean_run(tmp_path, model):
@@ -98,7 +91,7 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_run(tmp_path, model
     rng = random.Random(3)
     kills = 0
     for size in sorted(rng.sample(range(50, int(clean.stat().st_size * 0.9)), 5)):
-        status, _ = _kill_at([*command, "-o", str(out)], out, size)
+        status, _ = _signal_at([*command, "-o", str(out)], out, size)
         kills += status == -signal.SIGKILL
     assert kills >= 3  # a run may finish before a late kill on a busy machine
     subprocess.run([*command, "-o", str(out)], check=True)
@@ -110,7 +103,7 @@ def test_sigterm_stops_after_the_batch_with_exit_130(tmp_path, model):
     out = tmp_path / "out.csv"
     command = [*CLASSIFY_IMAGES, str(tmp_path / "in"), "--model", str(model), "-o", str(out),
                "--batch-size", "4", "--workers", "1", "--resume"]
-    status, stderr = _kill_at(command, out, 2000, sig=signal.SIGTERM)
+    status, stderr = _signal_at(command, out, 2000, sig=signal.SIGTERM)
     assert status == 130, stderr
     assert "interrupted by SIGTERM" in stderr
     done = len(rows(out)) - 1

@@ -161,3 +161,18 @@ def test_study_prints_the_grid(cities_data, monkeypatch):
     assert len(lines) == 2 + 4
     assert "train acc (eval mode)" in lines[0]
     assert lines[2].startswith("| 1 | 8 | no |") and lines[3].startswith("| 1 | 8 | yes |")
+
+
+def test_card_command_repeats_multiple_options():
+    import click
+
+    from trainer.card import command_line
+
+    @click.command()
+    @click.option("--add", multiple=True)
+    @click.option("--flag/--no-flag", default=True)
+    def cmd(add, flag):
+        click.echo(command_line())
+
+    result = CliRunner().invoke(cmd, ["--add", "a b", "--add", "c", "--no-flag"])
+    assert result.output.strip() == "cmd --add 'a b' --add c --no-flag"

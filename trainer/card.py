@@ -42,6 +42,8 @@ def _option_words(option: click.Option, value: Any) -> list[str]:
         return [name] if value else []
     if value is None:
         return []
+    if option.multiple:
+        return [word for item in value for word in (name, str(item))]
     return [name, str(value)]
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from inference.images.decode import load_rgb
-from inference.images.walk import find_images
+from inference.images.walk import IMAGE_SUFFIXES
+from inference.jobs.walk import walk_files
 from inference.session import load_model
 
 
@@ -78,7 +79,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=512, help="Use the first N files.")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
-    files = find_images([args.images])[:args.limit]
+    found = walk_files([args.images], IMAGE_SUFFIXES)
+    files = sorted(f.path for f in found if f.error is None)[:args.limit]
     card = json.loads(args.model.with_suffix(".json").read_text())
     size = card["input_contract"]["height"]
     images = np.stack([load_rgb(f, size) for f in files])

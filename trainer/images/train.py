@@ -174,28 +174,30 @@ def train_images(data: ImageData, config: ImagesConfig, log: Callable[[str], Non
             best_state, best_key, best_epoch = copy.deepcopy(selected.state_dict()), key, epoch
     model.load_state_dict(best_state)
     model.eval()
-    tta_metrics = choose_tta(model, data.val, config, log)
-    metrics = {"best_epoch": best_epoch, **tta_metrics}
+    metrics = {"best_epoch": best_epoch, **choose_tta(model, data.val, config, log)}
+    probabilities = {}
     for name in ("val", "test"):
         split: ImageSplit = getattr(data, name)
+        probabilities[name] = predict(model, split.images)
         if len(split):
-            for key, value in evaluate(model, split, config.threshold).items():
+            for key, value in binary_metrics(split.labels, probabilities[name],
+                                             config.threshold).items():
                 metrics[f"{name}_{key}"] = value
-    test_probabilities = predict(model, data.test.images)
-    return TrainResult(model, config, best_epoch, history, metrics, test_probabilities,
+    return TrainResult(model, config, best_epoch, history, metrics, probabilities["test"],
                        time.time() - started)
 
 
 def choose_tta(model: FakeDetector, val: ImageSplit, config: ImagesConfig,
                log: Callable[[str], None]) -> dict:
     """Decide flip test-time augmentation: on, off, or (auto) on only if val improves."""
+    if config.tta != "auto":
+        model.flip_tta = config.tta == "on"
+        return {"flip_tta": model.flip_tta}
     plain = evaluate(model, val)
     model.flip_tta = True
     flipped = evaluate(model, val)
-    use = config.tta == "on" or (
-        config.tta == "auto" and (flipped["acc"], flipped["auc"]) > (plain["acc"], plain["auc"]))
-    model.flip_tta = use
-    log(f"flip TTA on val: acc {flipped['acc']:.4f} vs {plain['acc']:.4f} without -> "
-        f"{'on' if use else 'off'}")
-    return {"flip_tta": use, "val_acc_without_tta": plain["acc"],
+    model.flip_tta = (flipped["acc"], flipped["auc"]) > (plain["acc"], plain["auc"])
+    log(f"flip TTA on val: acc {flipped['acc']:.4f} auc {flipped['auc']:.4f} vs "
+        f"{plain['acc']:.4f} {plain['auc']:.4f} without -> {'on' if model.flip_tta else 'off'}")
+    return {"flip_tta": model.flip_tta, "val_acc_without_tta": plain["acc"],
             "val_acc_with_tta": flipped["acc"]}

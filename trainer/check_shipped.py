@@ -38,8 +38,31 @@ def cities_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float
     return float((predicted == truth).mean())
 
 
+def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float | None:
+    """Accuracy of an images model on <data set>/test/{real,fake}, decoded as users' files
+    are (None if the data set is absent here)."""
+    from inference.images.pipeline import decoded_batches
+    from inference.images.predict import fake_probabilities, input_size
+
+    test = data_root / Path(card["data"]["source"]).name / "test"
+    if not test.is_dir():
+        return None
+    model = load_model(model_path, device="cpu", task="images")
+    labels = model.contract.labels
+    truth = {path: labels.index(folder) for folder in labels
+             for path in sorted((test / folder).iterdir())}
+    correct = 0
+    for batch in decoded_batches(list(truth), input_size(model), 32):
+        if any(batch.errors):
+            raise click.ClickException(f"unreadable test image in {test}")
+        predicted = fake_probabilities(model, batch.images) >= model.contract.threshold
+        correct += int((predicted == np.array([truth[p] for p in batch.paths])).sum())
+    return correct / len(truth)
+
+
 EVALUATORS: dict[str, Callable[[Path, dict, Path], float | None]] = {
     "cities": cities_test_accuracy,
+    "images": images_test_accuracy,
 }
 
 

@@ -86,10 +86,10 @@ def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
     from trainer.cities.export import save_run
     from trainer.cities.train import train_cities
 
-    folder = prepare_run_folder(out, name, "cities", overwrite)
     data = load_cities_data(data_source, country_col)
     for extra in extra_sources:
         data = add_training_points(data, load_cities_data(extra))
+    folder = prepare_run_folder(out, name, "cities", overwrite)
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
                f"train/val/test, {len(data.names)} classes, {data.fingerprint})", err=True)
     result = train_cities(data, make_config(**hyper),

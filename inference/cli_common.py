@@ -35,7 +35,7 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Output format (default: from the -o extension, else csv)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or info on stderr."),
     ]
-    return _stack(decorators, func)
+    return stack_options(decorators, func)
 
 
 def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,10 +47,12 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--summary-json", metavar="FILE",
                      help="Also write the run summary (counts, timing, model) as JSON here."),
     ]
-    return _stack(decorators, func)
+    return stack_options(decorators, func)
 
 
-def _stack(decorators: list[Callable[..., Any]], func: Callable[..., Any]) -> Callable[..., Any]:
+def stack_options(decorators: list[Callable[..., Any]],
+                  func: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply click decorators so the options appear in the order listed."""
     for decorator in reversed(decorators):
         func = decorator(func)
     return func

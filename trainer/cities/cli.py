@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import click
 
+from inference.cli_common import stack_options
 from trainer.card import prepare_run_folder
 from trainer.cities.data import add_training_points, load_cities_data
 from trainer.cities.train import CitiesConfig
+from trainer.configs import config_from
 
 
 def data_options(func: Any) -> Any:
@@ -46,15 +47,7 @@ def training_options(func: Any) -> Any:
                      default=defaults.label_smoothing, show_default=True),
         click.option("--seed", type=int, default=defaults.seed, show_default=True),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def make_config(**values: Any) -> CitiesConfig:
-    """A CitiesConfig from CLI values (ignoring the ones that are not config fields)."""
-    names = {f.name for f in fields(CitiesConfig)}
-    return CitiesConfig(**{k: v for k, v in values.items() if k in names})
+    return stack_options(options, func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,7 +85,7 @@ def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
     folder = prepare_run_folder(out, name, "cities", overwrite)
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
                f"train/val/test, {len(data.names)} classes, {data.fingerprint})", err=True)
-    result = train_cities(data, make_config(**hyper),
+    result = train_cities(data, config_from(CitiesConfig, hyper),
                           log=(lambda _: None) if quiet else lambda m: click.echo(m, err=True))
     onnx_path = save_run(result, data, folder, name)
     m = result.metrics
@@ -112,7 +105,7 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
     from trainer.cities.study import run_study
 
     data = load_cities_data(data_source, country_col)
-    table = run_study(data, make_config(**hyper), log=lambda m: click.echo(m, err=True))
+    table = run_study(data, config_from(CitiesConfig, hyper), log=lambda m: click.echo(m, err=True))
     click.echo(table)
     if output_path:
         output_path.write_text(table + "\n")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import click
 
+from inference.cli_common import stack_options
 from trainer.card import prepare_run_folder
+from trainer.configs import config_from
 from trainer.images.model import BACKBONES
 from trainer.images.train import REGIMES, ImagesConfig
 
@@ -62,15 +63,7 @@ def training_options(func: Any) -> Any:
         click.option("--threads", type=click.IntRange(0), default=0,
                      help="PyTorch CPU threads (0: its default)."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def make_config(**values: Any) -> ImagesConfig:
-    """An ImagesConfig from CLI values (ignoring the ones that are not config fields)."""
-    names = {f.name for f in fields(ImagesConfig)}
-    return ImagesConfig(**{k: v for k, v in values.items() if k in names})
+    return stack_options(options, func)
 
 
 def set_threads(threads: int) -> None:
@@ -113,7 +106,7 @@ def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: b
 
     set_threads(threads)
     folder = prepare_run_folder(out, name, "images", overwrite)
-    config = make_config(**hyper)
+    config = config_from(ImagesConfig, hyper)
     model = make_detector(config)  # fails fast when ImageNet weights are missing
     data = load_image_data(data_source, config.size)
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
@@ -153,7 +146,7 @@ def study(data_source: str, lrs: str, regimes: str, output_path: Path | None, th
     except ValueError:
         raise click.UsageError(f"--lrs: not a list of numbers: {lrs}") from None
     set_threads(threads)
-    config = make_config(**hyper)
+    config = config_from(ImagesConfig, hyper)
     data = load_image_data(data_source, config.size)
     table = run_study(data, config, rates, chosen, log=lambda m: click.echo(m, err=True))
     click.echo(table)

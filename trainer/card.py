@@ -58,9 +58,21 @@ def prepare_run_folder(out: Path | None, name: str, task: str, overwrite: bool) 
     return folder
 
 
-def write_card(path: Path, card: dict[str, Any]) -> None:
-    """Write the model card JSON (with trainer version and command line) atomically."""
-    card = {"trainer_version": __version__, "command": command_line(), **card}
+def write_card(onnx_path: Path, task: str, details: dict[str, Any]) -> Path:
+    """Write the model card <name>.json beside `onnx_path`, atomically: provenance
+    (trainer version, command line, file, size, time) followed by `details`."""
+    card = {
+        "trainer_version": __version__,
+        "command": command_line(),
+        "model_name": onnx_path.stem,
+        "task": task,
+        "onnx_file": onnx_path.name,
+        "onnx_bytes": onnx_path.stat().st_size,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **details,
+    }
+    path = onnx_path.with_suffix(".json")
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
     os.replace(temp, path)
+    return path

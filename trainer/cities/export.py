@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +42,7 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str) -> 
     parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata)
     plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
     plot_regions(result.model, data, folder / f"{name}.regions.png")
-    write_card(folder / f"{name}.json", {
-        "model_name": name,
-        "task": "cities",
-        "onnx_file": onnx_path.name,
-        "onnx_bytes": onnx_path.stat().st_size,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    write_card(onnx_path, "cities", {
         "data": {"source": data.source, "fingerprint": data.fingerprint,
                  "sizes": {"train": len(data.train), "val": len(data.val),
                            "test": len(data.test)},

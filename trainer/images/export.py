@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -47,12 +46,7 @@ def save_run(result: TrainResult, data: ImageData, folder: Path, name: str) -> P
     if len(data.test):
         plot_prediction_grid(data.test, result.test_probabilities, config.threshold,
                              folder / f"{name}.test-grid.png")
-    write_card(folder / f"{name}.json", {
-        "model_name": name,
-        "task": "images",
-        "onnx_file": onnx_path.name,
-        "onnx_bytes": onnx_path.stat().st_size,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    write_card(onnx_path, "images", {
         "data": {"source": data.source, "fingerprint": data.fingerprint,
                  "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
                  "labels": LABELS},

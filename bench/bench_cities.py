@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.session import load_model
+from batch_classifier.inference.session import load_model
 
 BATCH = 65536
 
@@ -45,7 +45,7 @@ def write_csv(path: Path, latlon: np.ndarray, padding: int = 0) -> None:
 
 def time_cli(model: Path, csv_path: Path, output: Path | None) -> tuple[float, float]:
     """(seconds, peak RSS of the CLI process in MiB) for classify-cities on `csv_path`."""
-    args = [sys.executable, "-m", "inference.cities.cli", str(csv_path),
+    args = [sys.executable, "-m", "batch_classifier.inference.cities.cli", str(csv_path),
             "--model", str(model), "-q"]
     started = time.perf_counter()
     with open(output or "/dev/null", "w") as sink:
@@ -70,7 +70,7 @@ def time_torch(model: Path, latlon: np.ndarray) -> float | None:
     try:
         import torch
 
-        from trainer.cities.export import load_checkpoint
+        from batch_classifier.trainer.cities.export import load_checkpoint
     except ImportError:
         return None
     if not checkpoint.is_file():

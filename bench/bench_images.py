@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.images.decode import load_rgb
-from inference.images.walk import IMAGE_SUFFIXES
-from inference.jobs.walk import walk_files
-from inference.session import load_model
+from batch_classifier.inference.images.decode import load_rgb
+from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+from batch_classifier.inference.jobs.walk import walk_files
+from batch_classifier.inference.session import load_model
 
 
 def time_cli(model: Path, files: list[Path], batch: int) -> float:
@@ -57,7 +57,7 @@ def time_torch(card: dict, images: np.ndarray, batch: int) -> float | None:
     try:
         import torch
 
-        from trainer.images.model import build_detector
+        from batch_classifier.trainer.images.model import build_detector
     except ImportError:
         return None
     config = card["config"]

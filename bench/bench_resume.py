@@ -67,10 +67,12 @@ def main() -> None:
         clean, out = folder / "clean.csv", folder / "out.csv"
         if options.images:
             write_images(folder / "in", options.images)
-            command = [sys.executable, "-m", "inference.images.cli", str(folder / "in")]
+            command = [sys.executable, "-m", "batch_classifier.inference.images.cli",
+                       str(folder / "in")]
         else:
             write_csv(folder / "in.csv", generate_rows(options.rows))
-            command = [sys.executable, "-m", "inference.cities.cli", str(folder / "in.csv")]
+            command = [sys.executable, "-m", "batch_classifier.inference.cities.cli",
+                       str(folder / "in.csv")]
         command += ["--model", options.model, "--resume"]
         full = run([*command, "-o", str(clean)], folder / "clean.json")
         kill_at([*command, "-o", str(out)], out, int(clean.stat().st_size * options.kill_at))

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inference.images.pipeline import decoded_batches
-from inference.images.predict import fake_probabilities, input_size
-from inference.session import load_model
-from trainer.images.metrics import binary_metrics  # numpy only
+from batch_classifier.inference.images.pipeline import decoded_batches
+from batch_classifier.inference.images.predict import fake_probabilities, input_size
+from batch_classifier.inference.session import load_model
+from batch_classifier.trainer.images.metrics import binary_metrics  # numpy only
 
 LABELS = ("real", "fake")
 

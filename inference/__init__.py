@@ -1,3 +1,3 @@
 """Torch-free batch inference for the shipped ONNX models."""
 
-__version__ = "0.1.0"
+from batch_classifier import __version__  # noqa: F401  (one version for the namespace)

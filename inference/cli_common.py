@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from inference.output import FORMATS
-from inference.session import DEVICES
+from batch_classifier.inference.output import FORMATS
+from batch_classifier.inference.session import DEVICES
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES_HELP = (

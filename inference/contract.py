@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference.errors import ModelContractError
+from batch_classifier.inference.errors import ModelContractError
 
 TASKS = ("cities", "images")
 COMMON_KEYS = (

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from inference.errors import UsageError
+from batch_classifier.inference.errors import UsageError
 
 # Short names a user can pass to --model, per task; the first one found is the default.
 MODEL_FILES = {

@@ -14,7 +14,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from inference.errors import UsageError
+from batch_classifier.inference.errors import UsageError
 
 FORMATS = ("csv", "jsonl")
 _TEMP_SUFFIX = re.compile(r"[a-z0-9_]{8}")  # what tempfile.mkstemp adds

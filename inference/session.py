@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.contract import ModelContract
-from inference.errors import ModelContractError, UsageError
+from batch_classifier.inference.contract import ModelContract
+from batch_classifier.inference.errors import ModelContractError, UsageError
 
 DEVICES = ("auto", "cpu", "cuda")
 

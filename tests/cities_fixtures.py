@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.cities.data import CitiesData, CitySplit
 
 # (name, ISO code, lat range, lon range); the last box straddles the antimeridian.
 BOXES = [

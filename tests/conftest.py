@@ -18,8 +18,8 @@ def cities_data():
 @pytest.fixture(scope="session")
 def cities_run(tmp_path_factory, cities_data):
     """(TrainResult, ONNX path) of a small model trained on `cities_data`."""
-    from trainer.cities.export import save_run
-    from trainer.cities.train import CitiesConfig, train_cities
+    from batch_classifier.trainer.cities.export import save_run
+    from batch_classifier.trainer.cities.train import CitiesConfig, train_cities
 
     config = CitiesConfig(depth=2, width=32, n_frequencies=16, max_frequency=20.0,
                           epochs=15, batch_size=64, lr=1e-2)

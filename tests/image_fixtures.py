@@ -58,7 +58,7 @@ def trained_run() -> tuple[Path, Path]:
     """(data folder, run folder) of an EfficientNet-Lite0 trained through the CLI."""
     from click.testing import CliRunner
 
-    from trainer.images.cli import main
+    from batch_classifier.trainer.images.cli import main
 
     root = scratch_dir()
     data = make_faces(root / "faces")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from inference.cities.cli import main as classify_cities
+from batch_classifier.inference.cities.cli import main as classify_cities
 
-CLASSIFY_CITIES = [sys.executable, "-m", "inference.cities.cli"]
+CLASSIFY_CITIES = [sys.executable, "-m", "batch_classifier.inference.cities.cli"]
 
 
 def write_cities_csv(path: Path, rows: int, seed: int = 0) -> Path:
@@ -76,7 +76,7 @@ def brightness_model(path: Path, size: int = 16) -> Path:
     import onnx
     from onnx import TensorProto, helper
 
-    from inference.contract import encode_metadata
+    from batch_classifier.inference.contract import encode_metadata
 
     nodes = [
         helper.make_node("Cast", ["input"], ["pixels"], to=TensorProto.FLOAT),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from trainer.calibration import expected_calibration_error, fit_temperature
+from batch_classifier.trainer.calibration import expected_calibration_error, fit_temperature
 
 
 def _overconfident_logits(n=4000, classes=5, seed=0):

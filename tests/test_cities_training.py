@@ -10,11 +10,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from batch_classifier.trainer.cities.cli import main as train_cities_cli
+from batch_classifier.trainer.cities.export import parity_inputs
+from batch_classifier.trainer.cities.model import CoordinateFeatures
+from batch_classifier.trainer.cities.train import CitiesConfig, train_cities
 from tests.cities_fixtures import BOXES, make_split
-from trainer.cities.cli import main as train_cities_cli
-from trainer.cities.export import parity_inputs
-from trainer.cities.model import CoordinateFeatures
-from trainer.cities.train import CitiesConfig, train_cities
 
 
 def test_tiny_model_learns_the_boxes(cities_run):
@@ -51,7 +51,7 @@ def test_run_folder_holds_model_card_and_plots(cities_run):
 
 
 def test_checkpoint_reloads_the_same_model(cities_run, cities_data):
-    from trainer.cities.export import load_checkpoint
+    from batch_classifier.trainer.cities.export import load_checkpoint
 
     result, onnx_path = cities_run
     reloaded = load_checkpoint(onnx_path.with_suffix(".pt"))
@@ -152,7 +152,7 @@ def test_cli_generic_csv_with_unknown_country_is_refused(tmp_path):
 
 
 def test_study_prints_the_grid(cities_data, monkeypatch):
-    from trainer.cities import study
+    from batch_classifier.trainer.cities import study
 
     monkeypatch.setattr(study, "GRID", [(1, 8), (2, 8)])
     table = study.run_study(cities_data, CitiesConfig(epochs=1, batch_size=64, fourier=False),
@@ -166,7 +166,7 @@ def test_study_prints_the_grid(cities_data, monkeypatch):
 def test_card_command_repeats_multiple_options():
     import click
 
-    from trainer.card import command_line
+    from batch_classifier.trainer.card import command_line
 
     @click.command()
     @click.option("--add", multiple=True)

@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from inference.cities.cli import main as classify
+from batch_classifier.inference.cities.cli import main as classify
 
 PARIS, WARSAW, MADRID = "48.85,2.35", "52.23,21.01", "40.4,-3.7"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import onnx
 import pytest
 
-from inference.contract import ModelContract, encode_metadata, required_keys
-from inference.errors import ModelContractError
-from inference.session import load_model
+from batch_classifier.inference.contract import ModelContract, encode_metadata, required_keys
+from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.session import load_model
 
 
 def _rewrite_metadata(source, target, change):
@@ -61,7 +61,7 @@ def test_labels_and_codes_must_agree():
 def test_cli_refuses_model_without_metadata(tmp_path, cities_model):
     from click.testing import CliRunner
 
-    from inference.cities.cli import main
+    from batch_classifier.inference.cities.cli import main
 
     broken = _rewrite_metadata(cities_model, tmp_path / "bare.onnx", lambda props: props.clear())
     data = tmp_path / "in.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.cities.geonames import is_geonames_source, load_geonames, split_of
+from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames, split_of
 
 COUNTRIES = {"FJ": {"name": "Fiji"}, "FR": {"name": "France"}, "VA": {"name": "Vatican"}}
 
@@ -49,7 +49,7 @@ def test_source_names():
 
 
 def test_antimeridian_distance():
-    from trainer.cities.evaluate import antimeridian_distance_km
+    from batch_classifier.trainer.cities.evaluate import antimeridian_distance_km
 
     points = np.array([[0, 179.9], [0, -179.9], [0, 0], [60, 170], [89.9, 0]], dtype=np.float32)
     km = antimeridian_distance_km(points)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from inference.cities.reader import MAX_LINE_CHARS
+from batch_classifier.inference.cities.reader import MAX_LINE_CHARS
 from tests.jobs_support import run_cli
 
 BIG = 20 * MAX_LINE_CHARS  # ~20 MB: stands in for a 2 GB line, read the same way
@@ -69,7 +69,7 @@ def test_a_file_that_is_no_csv_of_coordinates_is_one_clear_error(tmp_path, citie
 
 PEAK_RSS = """
 import resource, sys
-from inference.cities.cli import main
+from batch_classifier.inference.cities.cli import main
 try:
     main()
 finally:

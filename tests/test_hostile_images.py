@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import inference.images.cli as images_cli
-import inference.images.decode as decode
+import batch_classifier.inference.images.cli as images_cli
+import batch_classifier.inference.images.decode as decode
 from tests.jobs_support import brightness_model
 
 

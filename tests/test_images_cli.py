@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from inference.images.cli import main
-from inference.images.decode import ImageDecodeError, load_rgb
+from batch_classifier.inference.images.cli import main
+from batch_classifier.inference.images.decode import ImageDecodeError, load_rgb
 from tests.image_fixtures import SIZE, noisy, smooth, trained_run
 
 RNG = np.random.default_rng(3)
@@ -171,7 +171,7 @@ def test_classify_images_never_imports_torch(tmp_path):
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from inference.images.cli import main\n"
+        "from batch_classifier.inference.images.cli import main\n"
         f"r = CliRunner().invoke(main, ['--model', {model_path()!r}, '-q', {str(tmp_path)!r}])\n"
         "assert r.exit_code == 0, r.output\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"

@@ -11,16 +11,16 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from inference.contract import ModelContract
-from inference.errors import ModelContractError
-from inference.session import load_model
+from batch_classifier.inference.contract import ModelContract
+from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.session import load_model
+from batch_classifier.trainer.export import export_onnx
+from batch_classifier.trainer.images.augment import augment_batch
+from batch_classifier.trainer.images.cli import main
+from batch_classifier.trainer.images.data import list_splits
+from batch_classifier.trainer.images.metrics import binary_metrics, roc_auc
+from batch_classifier.trainer.images.model import FakeDetector, build_backbone, build_detector
 from tests.image_fixtures import SIZE, fit_args, make_faces, trained_run
-from trainer.export import export_onnx
-from trainer.images.augment import augment_batch
-from trainer.images.cli import main
-from trainer.images.data import list_splits
-from trainer.images.metrics import binary_metrics, roc_auc
-from trainer.images.model import FakeDetector, build_backbone, build_detector
 
 
 def test_fit_writes_model_card_and_plots():
@@ -93,7 +93,7 @@ def _write_resnet18_checkpoint(path):
 
 
 def test_resnet18_imagenet_from_torchvision_cache(tmp_path, monkeypatch):
-    from trainer.images.weights import resnet18_cache_file
+    from batch_classifier.trainer.images.weights import resnet18_cache_file
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     cached, _ = resnet18_cache_file()
@@ -146,8 +146,8 @@ def test_efficientnet_lite0_imagenet_weights_map_onto_timm():
 
 
 def test_linear_probe_trains_only_the_head(tmp_path):
-    from trainer.images.data import load_image_data
-    from trainer.images.train import ImagesConfig, train_images
+    from batch_classifier.trainer.images.data import load_image_data
+    from batch_classifier.trainer.images.train import ImagesConfig, train_images
 
     data = load_image_data(make_faces(tmp_path / "faces"), SIZE)
     config = ImagesConfig(regime="linear-probe", crop=28, epochs=1, batch_size=4)

@@ -9,7 +9,7 @@ SCRIPT = """
 import sys
 sys.modules["torch"] = None  # any 'import torch' now raises ImportError
 from click.testing import CliRunner
-from inference.cities.cli import main
+from batch_classifier.inference.cities.cli import main
 result = CliRunner().invoke(main, [sys.argv[1], "--model", sys.argv[2], "-q"])
 assert result.exit_code == 0, result.output
 assert "FR" in result.stdout, result.stdout

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from inference.images.cli import main as classify_images
+from batch_classifier.inference.images.cli import main as classify_images
 from tests.jobs_support import brightness_model, signal_when, write_images
 
-CLASSIFY_IMAGES = [sys.executable, "-m", "inference.images.cli"]
+CLASSIFY_IMAGES = [sys.executable, "-m", "batch_classifier.inference.images.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from inference.jobs.lock import LockHeld, OutputLock
+from batch_classifier.inference.jobs.lock import LockHeld, OutputLock
 from tests.jobs_support import CLASSIFY_CITIES, classify
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from inference.errors import UsageError
-from inference.jobs.resume import read_done
-from inference.output import ResultWriter
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.resume import read_done
+from batch_classifier.inference.output import ResultWriter
 from tests.jobs_support import assert_same_rows, read_rows, run_cli, write_cities_csv
 
 COLUMNS = ["id", "name", "country", "confidence", "error"]

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from inference.jobs.stop import GracefulStop
+from batch_classifier.inference.jobs.stop import GracefulStop
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from inference.jobs.filekeys import display_path, file_key, not_done, sha256_of, with_hashes
-from inference.jobs.walk import FoundFile, walk_files
+from batch_classifier.inference.jobs.filekeys import (
+    display_path,
+    file_key,
+    not_done,
+    sha256_of,
+    with_hashes,
+)
+from batch_classifier.inference.jobs.walk import FoundFile, walk_files
 
 IMAGES = frozenset({".jpg", ".png"})
 

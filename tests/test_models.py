@@ -7,9 +7,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from inference.cities.cli import main as classify
-from inference.errors import UsageError
-from inference.models import MODELS_DIR_ENV, resolve_model
+from batch_classifier.inference.cities.cli import main as classify
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.models import MODELS_DIR_ENV, resolve_model
 
 
 @pytest.fixture
@@ -29,13 +29,13 @@ def test_world_is_the_default_and_eu_stays_available(models_dir, cities_model):
 
 
 def test_without_world_the_default_falls_back_to_eu(models_dir, cities_model, monkeypatch):
-    monkeypatch.setattr("inference.models.model_dirs", lambda: [models_dir])
+    monkeypatch.setattr("batch_classifier.inference.models.model_dirs", lambda: [models_dir])
     shutil.copy(cities_model, models_dir / "cities-eu.onnx")
     assert resolve_model("cities", None) == models_dir / "cities-eu.onnx"
 
 
 def test_missing_model_is_a_clear_usage_error(models_dir, monkeypatch, tmp_path):
-    monkeypatch.setattr("inference.models.model_dirs", lambda: [models_dir])
+    monkeypatch.setattr("batch_classifier.inference.models.model_dirs", lambda: [models_dir])
     with pytest.raises(UsageError, match="no cities-eu.onnx found"):
         resolve_model("cities", "eu")
     data = tmp_path / "in.csv"

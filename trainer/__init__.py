@@ -1,3 +1,3 @@
 """Training, evaluation and ONNX export for the batch classifiers (needs the train extra)."""
 
-__version__ = "0.1.0"
+from batch_classifier import __version__  # noqa: F401  (one version for the namespace)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from trainer import __version__
+from batch_classifier.trainer import __version__
 
 
 def command_line() -> str:

@@ -1,6 +1,6 @@
 """Re-evaluate every shipped model on its reference test split; fail on a regression.
 
-    python -m trainer.check_shipped --data-root ../shared/data
+    python -m batch_classifier.trainer.check_shipped --data-root ../shared/data
 
 Each model in exported/ is run through the inference package (ONNX Runtime, exactly
 as users run it) on the test split named by its card, and the accuracy must not fall
@@ -17,14 +17,14 @@ from pathlib import Path
 import click
 import numpy as np
 
-from inference.session import load_model
+from batch_classifier.inference.session import load_model
 
 TOLERANCE = 5e-4  # ONNX Runtime builds may differ in the last float bits
 
 
 def cities_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float | None:
     """Accuracy of a cities model on the test split its card names (None if absent here)."""
-    from trainer.cities.data import load_cities_data
+    from batch_classifier.trainer.cities.data import load_cities_data
 
     source = card["data"]["source"]
     local = source if source.startswith("geonames") else data_root / Path(source).name
@@ -41,8 +41,8 @@ def cities_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float
 def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float | None:
     """Accuracy of an images model on <data set>/test/{real,fake}, decoded as users' files
     are (None if the data set is absent here)."""
-    from inference.images.pipeline import decoded_batches
-    from inference.images.predict import fake_probabilities, input_size
+    from batch_classifier.inference.images.pipeline import decoded_batches
+    from batch_classifier.inference.images.predict import fake_probabilities, input_size
 
     test = data_root / Path(card["data"]["source"]).name / "test"
     if not test.is_dir():

@@ -13,7 +13,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from inference.contract import ModelContract, encode_metadata
+from batch_classifier.inference.contract import ModelContract, encode_metadata
 
 OPSET = 17
 

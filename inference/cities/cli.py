@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from inference.cities.predict import predict_countries, prediction_columns
-from inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
-from inference.cli_common import (
+from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
+from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
+from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
     fail,
@@ -19,10 +19,10 @@ from inference.cli_common import (
     output_options,
     show_progress,
 )
-from inference.errors import UsageError
-from inference.jobs.job import BatchJob
-from inference.models import resolve_model
-from inference.session import LoadedModel, load_model
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.job import BatchJob
+from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.session import LoadedModel, load_model
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

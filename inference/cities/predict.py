@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.session import LoadedModel
+from batch_classifier.inference.session import LoadedModel
 
 # Rows per ONNX Runtime call: the graph's float64 Fourier features cost ~2 KiB a row, so
 # larger calls only grow the session's memory arena.

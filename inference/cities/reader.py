@@ -14,7 +14,7 @@ from typing import IO
 
 import numpy as np
 
-from inference.errors import UsageError
+from batch_classifier.inference.errors import UsageError
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "lng", "long", "longitude")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from inference.cli_common import (
+from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
     fail,
@@ -18,18 +18,28 @@ from inference.cli_common import (
     output_options,
     show_progress,
 )
-from inference.errors import UsageError
-from inference.images.decode import DEFAULT_MAX_PIXELS
-from inference.images.pipeline import DecodedBatch, decoded_batches
-from inference.images.predict import COLUMNS, fake_probabilities, input_size, labels_for
-from inference.images.walk import IMAGE_SUFFIXES
-from inference.jobs.feed import FileFeed
-from inference.jobs.filekeys import display_path, key_columns, not_done, with_hashes
-from inference.jobs.job import BatchJob
-from inference.jobs.summary import error_kind
-from inference.jobs.walk import FoundFile, walk_files
-from inference.models import resolve_model
-from inference.session import LoadedModel, load_model
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.images.decode import DEFAULT_MAX_PIXELS
+from batch_classifier.inference.images.pipeline import DecodedBatch, decoded_batches
+from batch_classifier.inference.images.predict import (
+    COLUMNS,
+    fake_probabilities,
+    input_size,
+    labels_for,
+)
+from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+from batch_classifier.inference.jobs.feed import FileFeed
+from batch_classifier.inference.jobs.filekeys import (
+    display_path,
+    key_columns,
+    not_done,
+    with_hashes,
+)
+from batch_classifier.inference.jobs.job import BatchJob
+from batch_classifier.inference.jobs.summary import error_kind
+from batch_classifier.inference.jobs.walk import FoundFile, walk_files
+from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.session import LoadedModel, load_model
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

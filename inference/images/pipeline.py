@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.images.decode import DEFAULT_MAX_PIXELS, ImageDecodeError, load_rgb
+from batch_classifier.inference.images.decode import DEFAULT_MAX_PIXELS, ImageDecodeError, load_rgb
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.errors import ModelContractError
-from inference.session import LoadedModel
+from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.session import LoadedModel
 
 COLUMNS = ["path", "label", "fake_probability", "error"]
 

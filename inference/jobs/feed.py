@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from inference.jobs.walk import FoundFile
+from batch_classifier.inference.jobs.walk import FoundFile
 
 
 class FileFeed:

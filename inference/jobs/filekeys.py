@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from inference.jobs.walk import FoundFile, os_reason
+from batch_classifier.inference.jobs.walk import FoundFile, os_reason
 
 STAT_KEY = ("path", "size", "mtime_ns")
 HASH_KEY = ("path", "sha256")

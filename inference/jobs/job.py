@@ -11,14 +11,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
-from inference.errors import UsageError
-from inference.jobs.lock import OutputLock
-from inference.jobs.resume import DoneRecords, drop_superseded, read_done
-from inference.jobs.stop import GracefulStop
-from inference.jobs.summary import RunSummary
-from inference.output import ResultWriter, choose_format, remove_stale_temps
-from inference.session import LoadedModel
+from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.lock import OutputLock
+from batch_classifier.inference.jobs.resume import DoneRecords, drop_superseded, read_done
+from batch_classifier.inference.jobs.stop import GracefulStop
+from batch_classifier.inference.jobs.summary import RunSummary
+from batch_classifier.inference.output import ResultWriter, choose_format, remove_stale_temps
+from batch_classifier.inference.session import LoadedModel
 
 
 class BatchJob:

@@ -11,7 +11,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from inference.errors import UsageError
+from batch_classifier.inference.errors import UsageError
 
 
 class LockHeld(UsageError):

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from inference.errors import UsageError
-from inference.output import unique_names
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.output import unique_names
 
 MAX_RECORD_BYTES = 1 << 26  # longer lines mean this is not an output of ours
 

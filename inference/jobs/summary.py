@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.session import LoadedModel
+from batch_classifier.inference.session import LoadedModel
 
 
 def error_kind(message: str) -> str:

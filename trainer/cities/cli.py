@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from inference.cli_common import stack_options
-from trainer.card import prepare_run_folder
-from trainer.cities.data import add_training_points, load_cities_data
-from trainer.cities.train import CitiesConfig
-from trainer.configs import config_from
+from batch_classifier.inference.cli_common import stack_options
+from batch_classifier.trainer.card import prepare_run_folder
+from batch_classifier.trainer.cities.data import add_training_points, load_cities_data
+from batch_classifier.trainer.cities.train import CitiesConfig
+from batch_classifier.trainer.configs import config_from
 
 
 def data_options(func: Any) -> Any:
@@ -76,8 +76,8 @@ def main() -> None:
 def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
         overwrite: bool, extra_sources: tuple[str, ...], quiet: bool, **hyper: Any) -> None:
     """Train one model, select its epoch on validation, export ONNX + card + plots."""
-    from trainer.cities.export import save_run
-    from trainer.cities.train import train_cities
+    from batch_classifier.trainer.cities.export import save_run
+    from batch_classifier.trainer.cities.train import train_cities
 
     data = load_cities_data(data_source, country_col)
     for extra in extra_sources:
@@ -102,7 +102,7 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
           **hyper: Any) -> None:
     """The original study's grid: depth 1/2/6/10 at width 16 and width 8/16/32/64 at
     depth 6, each with and without residual connections; prints a markdown table."""
-    from trainer.cities.study import run_study
+    from batch_classifier.trainer.cities.study import run_study
 
     data = load_cities_data(data_source, country_col)
     table = run_study(data, config_from(CitiesConfig, hyper), log=lambda m: click.echo(m, err=True))
@@ -125,7 +125,7 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
 def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
              aliases: tuple[str, ...], antimeridian_km: tuple[float, ...]) -> None:
     """Accuracy (by ISO code) of an exported model on a split of any data source."""
-    from trainer.cities.evaluate import evaluate_model
+    from batch_classifier.trainer.cities.evaluate import evaluate_model
 
     data = load_cities_data(data_source, country_col)
     try:

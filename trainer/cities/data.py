@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
-from inference.errors import UsageError
-from trainer.fingerprint import fingerprint_files
+from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.trainer.fingerprint import fingerprint_files
 
 COUNTRY_NAMES = ("country", "country_code", "iso", "iso_code", "cc")
 REFERENCE_FILES = ("train.csv", "validation.csv", "test.csv", "labels.csv")
@@ -45,7 +45,7 @@ class CitiesData:
 
 def load_cities_data(source: str, country_col: str | None = None) -> CitiesData:
     """Load 'geonames[:N]', a reference folder (train/validation/test/labels.csv) or a CSV."""
-    from trainer.cities.geonames import is_geonames_source, load_geonames
+    from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames
 
     if is_geonames_source(source):
         return load_geonames(source)
@@ -123,7 +123,7 @@ def _split_bucket(lat: float, lon: float) -> int:
 
 def _label_countries(values: list[str]) -> tuple[list[str], list[str], np.ndarray]:
     """Class names, ISO codes and integer labels for country names or ISO codes."""
-    from trainer.countries import country_table
+    from batch_classifier.trainer.countries import country_table
 
     by_code, by_name = country_table()
     classes: dict[str, tuple[str, str]] = {}

@@ -7,14 +7,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trainer import __version__
-from trainer.card import write_card
-from trainer.cities.data import CitiesData
-from trainer.cities.model import CoordinateFeatures, CountryMLP, CountryProbabilities
-from trainer.cities.plots import plot_regions
-from trainer.cities.train import CitiesConfig, TrainResult, config_dict
-from trainer.export import export_onnx
-from trainer.plots import plot_curves
+from batch_classifier.trainer import __version__
+from batch_classifier.trainer.card import write_card
+from batch_classifier.trainer.cities.data import CitiesData
+from batch_classifier.trainer.cities.model import (
+    CoordinateFeatures,
+    CountryMLP,
+    CountryProbabilities,
+)
+from batch_classifier.trainer.cities.plots import plot_regions
+from batch_classifier.trainer.cities.train import CitiesConfig, TrainResult, config_dict
+from batch_classifier.trainer.export import export_onnx
+from batch_classifier.trainer.plots import plot_curves
 
 INPUT_CONTRACT = {"dtype": "float32", "shape": ["N", 2], "columns": ["latitude", "longitude"],
                   "units": "degrees"}

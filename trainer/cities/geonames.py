@@ -7,8 +7,8 @@ from importlib.metadata import version
 
 import numpy as np
 
-from trainer.cities.data import CitiesData, CitySplit
-from trainer.fingerprint import fingerprint_strings
+from batch_classifier.trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.fingerprint import fingerprint_strings
 
 SOURCE_PREFIX = "geonames"
 MIN_PLACES_TO_SPLIT = 5  # a rarer country keeps all its places in train, so it keeps a label

@@ -10,9 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from trainer.cities.data import CitiesData  # noqa: E402
-from trainer.cities.model import CountryProbabilities  # noqa: E402
-from trainer.cities.train import predict_grid  # noqa: E402
+from batch_classifier.trainer.cities.data import CitiesData  # noqa: E402
+from batch_classifier.trainer.cities.model import CountryProbabilities  # noqa: E402
+from batch_classifier.trainer.cities.train import predict_grid  # noqa: E402
 
 
 def plot_regions(model: CountryProbabilities, data: CitiesData, path: Path,

@@ -11,9 +11,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainer.calibration import expected_calibration_error, fit_temperature
-from trainer.cities.data import CitiesData, CitySplit
-from trainer.cities.model import CoordinateFeatures, CountryMLP, CountryProbabilities
+from batch_classifier.trainer.calibration import expected_calibration_error, fit_temperature
+from batch_classifier.trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.cities.model import (
+    CoordinateFeatures,
+    CountryMLP,
+    CountryProbabilities,
+)
 
 # Per epoch, eval-mode train accuracy is measured on this many training points (the
 # selected model's is measured on all of them at the end).

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from inference.cli_common import stack_options
-from trainer.card import prepare_run_folder
-from trainer.configs import config_from
-from trainer.images.model import BACKBONES
-from trainer.images.train import REGIMES, ImagesConfig
+from batch_classifier.inference.cli_common import stack_options
+from batch_classifier.trainer.card import prepare_run_folder
+from batch_classifier.trainer.configs import config_from
+from batch_classifier.trainer.images.model import BACKBONES
+from batch_classifier.trainer.images.train import REGIMES, ImagesConfig
 
 DEFAULTS = ImagesConfig()
 
@@ -100,9 +100,9 @@ def main() -> None:
 def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: bool,
         threads: int, **hyper: Any) -> None:
     """Train one model, select its epoch on validation, export ONNX + card + plots."""
-    from trainer.images.data import load_image_data
-    from trainer.images.export import save_run
-    from trainer.images.train import make_detector, train_images
+    from batch_classifier.trainer.images.data import load_image_data
+    from batch_classifier.trainer.images.export import save_run
+    from batch_classifier.trainer.images.train import make_detector, train_images
 
     set_threads(threads)
     folder = prepare_run_folder(out, name, "images", overwrite)
@@ -134,8 +134,8 @@ def study(data_source: str, lrs: str, regimes: str, output_path: Path | None, th
           **hyper: Any) -> None:
     """The original study's protocol: Adam, batch 32, 1 epoch, constant learning rate,
     for each regime and learning rate; prints a markdown table of val/test accuracy."""
-    from trainer.images.data import load_image_data
-    from trainer.images.study import run_study
+    from batch_classifier.trainer.images.data import load_image_data
+    from batch_classifier.trainer.images.study import run_study
 
     chosen = [r.strip() for r in regimes.split(",") if r.strip()]
     unknown = sorted(set(chosen) - set(REGIMES))

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from inference.images.decode import load_rgb
-from inference.images.walk import IMAGE_SUFFIXES
-from trainer.fingerprint import fingerprint_files
+from batch_classifier.inference.images.decode import load_rgb
+from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+from batch_classifier.trainer.fingerprint import fingerprint_files
 
 LABELS = ["real", "fake"]
 SPLITS = ("train", "val", "test")

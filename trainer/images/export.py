@@ -7,13 +7,13 @@ from pathlib import Path
 
 import torch
 
-from trainer import __version__
-from trainer.card import write_card
-from trainer.export import export_onnx
-from trainer.images.data import LABELS, ImageData
-from trainer.images.plots import plot_prediction_grid
-from trainer.images.train import TrainResult
-from trainer.plots import plot_curves
+from batch_classifier.trainer import __version__
+from batch_classifier.trainer.card import write_card
+from batch_classifier.trainer.export import export_onnx
+from batch_classifier.trainer.images.data import LABELS, ImageData
+from batch_classifier.trainer.images.plots import plot_prediction_grid
+from batch_classifier.trainer.images.train import TrainResult
+from batch_classifier.trainer.plots import plot_curves
 
 
 def input_contract(size: int) -> dict:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from trainer.images.weights import efficientnet_lite0_into, resnet18_state
+from batch_classifier.trainer.images.weights import efficientnet_lite0_into, resnet18_state
 
 BACKBONES = ("resnet18", "efficientnet_lite0")
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

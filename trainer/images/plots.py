@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from trainer.images.data import LABELS, ImageSplit  # noqa: E402
+from batch_classifier.trainer.images.data import LABELS, ImageSplit  # noqa: E402
 
 
 def plot_prediction_grid(split: ImageSplit, probabilities: np.ndarray, threshold: float,

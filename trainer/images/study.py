@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from trainer.images.data import ImageData
-from trainer.images.train import REGIMES, ImagesConfig, train_images
+from batch_classifier.trainer.images.data import ImageData
+from batch_classifier.trainer.images.train import REGIMES, ImagesConfig, train_images
 
 STUDY_LRS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainer.images.augment import augment_batch
-from trainer.images.data import ImageData, ImageSplit
-from trainer.images.metrics import binary_metrics
-from trainer.images.model import FakeDetector, build_detector, head_of
+from batch_classifier.trainer.images.augment import augment_batch
+from batch_classifier.trainer.images.data import ImageData, ImageSplit
+from batch_classifier.trainer.images.metrics import binary_metrics
+from batch_classifier.trainer.images.model import FakeDetector, build_detector, head_of
 
 REGIMES = ("finetune", "linear-probe", "scratch")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.error
 
 import numpy as np
@@ -15,11 +16,23 @@ from batch_classifier.inference.contract import ModelContract
 from batch_classifier.inference.errors import ModelContractError
 from batch_classifier.inference.session import load_model
 from batch_classifier.trainer.export import export_onnx
-from batch_classifier.trainer.images.augment import augment_batch
+from batch_classifier.trainer.images.augment import Augmentation, augment_batch
 from batch_classifier.trainer.images.cli import main
 from batch_classifier.trainer.images.data import list_splits
-from batch_classifier.trainer.images.metrics import binary_metrics, roc_auc
-from batch_classifier.trainer.images.model import FakeDetector, build_backbone, build_detector
+from batch_classifier.trainer.images.metrics import (
+    best_threshold,
+    binary_metrics,
+    macro_accuracy,
+    roc_auc,
+    source_metrics,
+)
+from batch_classifier.trainer.images.model import (
+    FakeDetector,
+    build_backbone,
+    build_detector,
+    neighbouring_pixel_residual,
+    tile_starts,
+)
 from tests.image_fixtures import SIZE, fit_args, make_faces, trained_run
 
 
@@ -44,7 +57,9 @@ def test_exported_contract():
     model = load_model(run / "deepfake.onnx", device="cpu", task="images")
     contract = model.contract
     assert contract.labels == ["real", "fake"]
-    assert contract.threshold == 0.5
+    card = json.loads((run / "deepfake.json").read_text())
+    assert contract.threshold == card["metrics"]["threshold"]
+    assert card["metrics"]["threshold_tuned_on"] == "val of faces/fake, faces/real"
     assert contract.output == "probability_fake"
     assert contract.input_contract["dtype"] == "uint8"
     assert contract.input_contract["layout"] == "NHWC"
@@ -62,10 +77,13 @@ def test_exported_contract():
         ModelContract.from_metadata(metadata, source="x.onnx")
 
 
-@pytest.mark.parametrize("flip_tta", [False, True])
-def test_onnx_matches_pytorch_on_same_uint8_input(tmp_path, flip_tta):
-    detector = build_detector("resnet18", imagenet=False, upsample=1.5).eval()
-    detector.flip_tta = flip_tta
+@pytest.mark.parametrize(("flip_tta", "inputs", "patch"), [
+    (False, "rgb", 0), (True, "rgb", 0), (False, "npr", 0), (True, "rgb+npr", 0),
+    (False, "rgb", 12), (True, "rgb+npr", 20)])
+def test_onnx_matches_pytorch_on_same_uint8_input(tmp_path, flip_tta, inputs, patch):
+    detector = build_detector("resnet18", imagenet=False, upsample=1.5, inputs=inputs)
+    detector.eval()
+    detector.flip_tta, detector.patch = flip_tta, patch
     images = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (5, SIZE, SIZE, 3),
                                                                 dtype=np.uint8))
     path = tmp_path / "m.onnx"
@@ -164,7 +182,7 @@ def test_single_folder_is_split_by_file_name_hash(tmp_path):
         for i in range(30):
             (root / label / f"{i}.jpg").write_bytes(b"")
     splits = list_splits(root)
-    names = {s: sorted(str(p) for p, _ in files) for s, files in splits.items()}
+    names = {s: sorted(str(f.path) for f in files) for s, files in splits.items()}
     assert sum(len(v) for v in names.values()) == 60
     assert all(names.values())
     assert not set(names["train"]) & set(names["val"]) | set(names["test"]) & set(
@@ -187,9 +205,10 @@ def test_study_prints_markdown_table(tmp_path):
 def test_augmentation_crops_at_native_resolution():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 40, 40, 3), dtype=np.uint8)
-    out = augment_batch(images, 24, 1.0, rng)
+    out = augment_batch(images, Augmentation(24, blur_jpeg_p=1.0, rescale_p=1.0), rng)
     assert out.shape == (3, 24, 24, 3) and out.dtype == torch.uint8
-    plain = augment_batch(images, 40, 0.0, np.random.default_rng(0)).numpy()
+    plain = augment_batch(images, Augmentation(40, blur_jpeg_p=0.0),
+                          np.random.default_rng(0)).numpy()
     assert all(np.array_equal(p, i) or np.array_equal(p, i[:, ::-1])
                for p, i in zip(plain, images, strict=True))
 
@@ -206,3 +225,93 @@ def test_detector_preprocessing_is_in_the_module():
     x = detector.preprocess(torch.tensor([[[[0, 255, 127]]]], dtype=torch.uint8))
     assert x.shape == (1, 3, 1, 1)
     np.testing.assert_allclose(x.flatten().numpy(), [-1.0, 1.0, 127 / 127.5 - 1], atol=1e-6)
+
+
+def test_npr_is_the_residual_against_each_cells_top_left_pixel():
+    x = torch.arange(2 * 5 * 4, dtype=torch.float32).view(1, 2, 5, 4)
+    npr = neighbouring_pixel_residual(x)
+    assert npr.shape == (1, 2, 4, 4)  # the odd last row is dropped
+    cell = x[0, 0, :2, :2]
+    np.testing.assert_array_equal(npr[0, 0, :2, :2].numpy(), (cell - cell[0, 0]).numpy())
+
+
+def test_rgb_plus_npr_stem_starts_from_the_imagenet_filters():
+    plain = build_backbone("efficientnet_lite0", imagenet=True)
+    widened = build_detector("efficientnet_lite0", imagenet=True, inputs="rgb+npr")
+    stem = widened.backbone.conv_stem.weight
+    assert stem.shape[1] == 6
+    torch.testing.assert_close(stem[:, :3] * 2, plain.conv_stem.weight)
+
+
+def test_patch_scoring_is_the_mean_logit_of_covering_tiles():
+    assert tile_starts(32, 12) == [0, 10, 20]
+    assert tile_starts(24, 24) == [0]
+    detector = build_detector("resnet18", imagenet=False).eval()
+    images = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (2, 32, 32, 3),
+                                                                dtype=np.uint8))
+    detector.patch = 12
+    with torch.no_grad():
+        tiled = detector.logits(images)
+        detector.patch = 0
+        by_hand = torch.stack([detector.logits(images[:, t:t + 12, s:s + 12])
+                               for t in (0, 10, 20) for s in (0, 10, 20)]).mean(0)
+    torch.testing.assert_close(tiled, by_hand)
+
+
+def test_source_metrics_and_threshold():
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.55, 0.7, 0.8, 0.9])
+    sources = np.array(["a/real"] * 2 + ["b/real"] * 2 + ["c/fake"] * 4, dtype=object)
+    table = source_metrics(labels, scores, sources, 0.5)
+    assert table["b/real"]["acc"] == 0.5 and table["c/fake"]["acc"] == 1.0
+    assert table["a/real"]["auc_vs_other_class"] == 1.0
+    assert table["b/real"]["auc_vs_other_class"] == 0.875  # 0.6 beats the fake at 0.55
+    assert table["c/fake"]["n"] == 4 and len(table["c/fake"]["p_fake_quantiles"]) == 5
+    threshold = best_threshold(labels, scores, sources)
+    assert 0.6 < threshold <= 0.7  # every real right costs one of four fakes
+    assert macro_accuracy(labels, scores, sources, threshold) == pytest.approx(
+        (1 + 1 + 0.75) / 3)
+
+
+def test_several_sources_with_one_held_out(tmp_path):
+    faces = make_faces(tmp_path / "gan")
+    other = make_faces(tmp_path / "diffusion")
+    reals = make_faces(tmp_path / "photos")
+    for split in ("train", "val", "test"):
+        shutil.rmtree(reals / split / "fake")
+    result = CliRunner().invoke(main, fit_args(faces, tmp_path / "run", "--data", str(other),
+                                               "--data", str(reals),
+                                               "--hold-out", "diffusion/fake"))
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "run" / "deepfake.json").read_text())
+    assert card["data"]["trained_on"] == ["diffusion/real", "gan/fake", "gan/real",
+                                          "photos/real"]
+    assert card["data"]["held_out"] == ["diffusion/fake"]
+    assert card["data"]["sizes_by_source"]["train"] == {
+        "diffusion/real": 4, "gan/fake": 4, "gan/real": 4, "photos/real": 4}
+    metrics = card["metrics"]
+    assert set(metrics["test_sources"]) == {"diffusion/fake", "diffusion/real", "gan/fake",
+                                            "gan/real", "photos/real"}
+    assert "diffusion/fake" not in metrics["threshold_tuned_on"]
+    assert metrics["val_sources"]["diffusion/fake"]["n"] == 2
+    model = load_model(tmp_path / "run" / "deepfake.onnx", device="cpu", task="images")
+    assert json.loads(model.contract.extra["trained_on"]) == card["data"]["trained_on"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--hold-out", "nowhere/fake"], "--hold-out nowhere/fake: no such source"),
+    (["--hold-out", "gan/fake"], "the train split needs both real and fake"),
+])
+def test_bad_source_options_are_one_line(tmp_path, extra, message):
+    faces = make_faces(tmp_path / "gan")
+    result = CliRunner().invoke(main, fit_args(faces, tmp_path / "run", *extra))
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_sources_need_distinct_folder_names(tmp_path):
+    first = make_faces(tmp_path / "a" / "faces")
+    second = make_faces(tmp_path / "b" / "faces")
+    result = CliRunner().invoke(main, fit_args(first, tmp_path / "run", "--data",
+                                               str(second)))
+    assert result.exit_code == 1 and "share a folder name" in result.output

@@ -10,19 +10,29 @@ import click
 from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
 from batch_classifier.trainer.configs import config_from
-from batch_classifier.trainer.images.model import BACKBONES
+from batch_classifier.trainer.errors import reported_as_click_errors
+from batch_classifier.trainer.images.model import BACKBONES, INPUTS
 from batch_classifier.trainer.images.train import REGIMES, ImagesConfig
 
 DEFAULTS = ImagesConfig()
 
 
-def data_option(func: Any) -> Any:
-    """--data."""
-    return click.option(
-        "--data", "data_source", required=True, metavar="DIR",
-        help="train/, val/, test/ folders each with real/ and fake/ (ImageFolder layout), "
-             "or one folder with real/ and fake/ split 80/10/10 by a hash of the file "
-             "name.")(func)
+def data_options(func: Any) -> Any:
+    """--data (repeatable) and --hold-out."""
+    options = [
+        click.option(
+            "--data", "data_sources", required=True, multiple=True, metavar="DIR",
+            help="A source: train/, val/, test/ folders each with real/ and/or fake/ "
+                 "(ImageFolder layout), or one folder with real/ and/or fake/ split "
+                 "80/10/10 by a hash of the file name. Repeat to train on several; "
+                 "figures are reported per source (<folder name>/<class>)."),
+        click.option(
+            "--hold-out", multiple=True, metavar="SOURCE",
+            help="Leave a source out of training, e.g. faces-sd/fake (or faces-sd for "
+                 "both classes): it is still measured on val and test but never used to "
+                 "select anything (leave-one-generator-out). Repeatable."),
+    ]
+    return stack_options(options, func)
 
 
 def training_options(func: Any) -> Any:
@@ -59,6 +69,14 @@ def training_options(func: Any) -> Any:
         click.option("--blur-jpeg-p", type=click.FloatRange(0, 1),
                      default=DEFAULTS.blur_jpeg_p, show_default=True,
                      help="Probability of each of blur and JPEG re-compression per image."),
+        click.option("--rescale-p", type=click.FloatRange(0, 1), default=DEFAULTS.rescale_p,
+                     show_default=True,
+                     help="Probability of resizing a training image by a random factor "
+                          "in [0.5, 1.5] (random filter) before cropping."),
+        click.option("--inputs", type=click.Choice(INPUTS), default=DEFAULTS.inputs,
+                     show_default=True,
+                     help="What the backbone sees: the image, its neighbouring-pixel "
+                          "residual x - up(down(x)) (NPR), or both (computed in the graph)."),
         click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True),
         click.option("--threads", type=click.IntRange(0), default=0,
                      help="PyTorch CPU threads (0: its default)."),
@@ -74,13 +92,30 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+class ThresholdType(click.ParamType):
+    """A probability, or 'auto'."""
+
+    name = "auto|P"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float | None:
+        if value is None or value == "auto":
+            return None
+        try:
+            threshold = float(value)
+        except (TypeError, ValueError):
+            threshold = -1.0
+        if not 0 <= threshold <= 1:
+            self.fail(f"{value!r} is not 'auto' or a number in [0, 1]", param, ctx)
+        return threshold
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train the real vs AI-generated image classifier and export it to ONNX."""
 
 
 @main.command()
-@data_option
+@data_options
 @click.option("--regime", type=click.Choice(REGIMES), default=DEFAULTS.regime,
               show_default=True,
               help="finetune / linear-probe start from ImageNet weights; scratch does not.")
@@ -89,16 +124,23 @@ def main() -> None:
               show_default=True,
               help="Average with the mirror image in the exported graph (auto: only if it "
                    "improves validation).")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULTS.threshold,
-              show_default=True, help="Decision threshold on P(fake) stored in the model.")
+@click.option("--patch-scoring", type=click.Choice(["auto", "on", "off"]),
+              default=DEFAULTS.patch_scoring, show_default=True,
+              help="Score an image as the mean logit of crop-sized tiles covering it, as "
+                   "it was trained (auto: only if it improves validation).")
+@click.option("--threshold", type=ThresholdType(), default="auto", show_default=True,
+              help="Decision threshold on P(fake) stored in the model; auto: the best "
+                   "mean per-source accuracy on the validation images of the trained "
+                   "sources.")
 @click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
               help="Run folder (default runs/images-<timestamp>).")
 @click.option("--name", default="deepfake", show_default=True,
               help="Model name: files are <name>.onnx, <name>.json, <name>.*.png.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
 @click.option("-q", "--quiet", is_flag=True, help="No per-step log.")
-def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: bool,
-        threads: int, **hyper: Any) -> None:
+@reported_as_click_errors
+def fit(data_sources: tuple[str, ...], out: Path | None, name: str, overwrite: bool,
+        quiet: bool, threads: int, **hyper: Any) -> None:
     """Train one model, select its epoch on validation, export ONNX + card + plots."""
     from batch_classifier.trainer.images.data import load_image_data
     from batch_classifier.trainer.images.export import save_run
@@ -108,7 +150,7 @@ def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: b
     folder = prepare_run_folder(out, name, "images", overwrite)
     config = config_from(ImagesConfig, hyper)
     model = make_detector(config)  # fails fast when ImageNet weights are missing
-    data = load_image_data(data_source, config.size)
+    data = load_image_data(data_sources, config.size, config.hold_out)
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
                f"train/val/test, {data.fingerprint})", err=True)
     result = train_images(data, config, model=model,
@@ -122,7 +164,7 @@ def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: b
 
 
 @main.command()
-@data_option
+@data_options
 @training_options
 @click.option("--lrs", default="1e-1,1e-2,1e-3,1e-4,1e-5", show_default=True,
               help="Comma-separated learning rates.")
@@ -130,8 +172,9 @@ def fit(data_source: str, out: Path | None, name: str, overwrite: bool, quiet: b
               help="Comma-separated regimes.")
 @click.option("--output", "output_path", type=click.Path(path_type=Path), metavar="FILE",
               help="Also write the markdown table here.")
-def study(data_source: str, lrs: str, regimes: str, output_path: Path | None, threads: int,
-          **hyper: Any) -> None:
+@reported_as_click_errors
+def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Path | None,
+          threads: int, **hyper: Any) -> None:
     """The original study's protocol: Adam, batch 32, 1 epoch, constant learning rate,
     for each regime and learning rate; prints a markdown table of val/test accuracy."""
     from batch_classifier.trainer.images.data import load_image_data
@@ -147,7 +190,7 @@ def study(data_source: str, lrs: str, regimes: str, output_path: Path | None, th
         raise click.UsageError(f"--lrs: not a list of numbers: {lrs}") from None
     set_threads(threads)
     config = config_from(ImagesConfig, hyper)
-    data = load_image_data(data_source, config.size)
+    data = load_image_data(data_sources, config.size, config.hold_out)
     table = run_study(data, config, rates, chosen, log=lambda m: click.echo(m, err=True))
     click.echo(table)
     if output_path:

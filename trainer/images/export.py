@@ -37,19 +37,23 @@ def save_run(result: TrainResult, data: ImageData, folder: Path, name: str) -> P
     metadata = {
         "task": "images", "model_name": name, "labels": LABELS,
         "input_contract": input_contract(data.size), "output": "probability_fake",
-        "threshold": str(config.threshold), "data_fingerprint": data.fingerprint,
-        "metrics": {k: v for k, v in result.metrics.items() if not isinstance(v, list)},
+        "threshold": str(result.metrics["threshold"]), "data_fingerprint": data.fingerprint,
+        "metrics": {k: v for k, v in result.metrics.items()
+                    if not isinstance(v, list | dict)},
         "trainer_version": __version__, "backbone": config.backbone,
+        "trained_on": data.trained_on,
     }
     parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata, atol=1e-4)
     plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
     if len(data.test):
-        plot_prediction_grid(data.test, result.test_probabilities, config.threshold,
+        plot_prediction_grid(data.test, result.test_probabilities, result.metrics["threshold"],
                              folder / f"{name}.test-grid.png")
     write_card(onnx_path, "images", {
         "data": {"source": data.source, "fingerprint": data.fingerprint,
                  "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
-                 "labels": LABELS},
+                 "labels": LABELS, "trained_on": data.trained_on,
+                 "held_out": list(data.held_out),
+                 "sizes_by_source": data.sizes_by_source()},
         "input_contract": input_contract(data.size),
         "config": asdict(config),
         "metrics": result.metrics,

@@ -14,7 +14,8 @@ STUDY_LRS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 def study_config(base: ImagesConfig, regime: str, lr: float) -> ImagesConfig:
     """The protocol's settings on top of `base` (backbone, sizes, augmentation, seed)."""
     return replace(base, regime=regime, lr=lr, optimizer="adam", schedule="constant",
-                   batch_size=32, epochs=1, ema=0.0, tta="off")
+                   batch_size=32, epochs=1, ema=0.0, tta="off", patch_scoring="off",
+                   threshold=0.5)
 
 
 def run_study(data: ImageData, base: ImagesConfig, lrs: Sequence[float] = STUDY_LRS,

@@ -195,3 +195,18 @@ def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Pa
     click.echo(table)
     if output_path:
         output_path.write_text(table + "\n")
+
+
+@main.command()
+@click.argument("cards", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--split", type=click.Choice(["val", "test"]), default="val", show_default=True)
+@reported_as_click_errors
+def report(cards: tuple[Path, ...], split: str) -> None:
+    """Markdown tables of per-source figures from model cards (CARD.json or MODEL.onnx):
+    accuracy / ROC AUC per source for every card, then each card's P(fake) quantiles."""
+    from batch_classifier.trainer.images.report import load_card, quantile_table, source_table
+
+    loaded = {str(path.parent.name or path): load_card(path) for path in cards}
+    click.echo(source_table(loaded, split))
+    for label, card in loaded.items():
+        click.echo(f"\n{label}\n\n{quantile_table(card, split)}")

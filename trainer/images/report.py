@@ -1,0 +1,46 @@
+"""Per-source tables from model cards, as markdown (for docs and for reading a run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def load_card(path: Path) -> dict:
+    """A model card: the JSON file, or the .onnx beside it."""
+    return json.loads(Path(path).with_suffix(".json").read_text())
+
+
+def source_table(cards: dict[str, dict], split: str) -> str:
+    """One row per card (labelled by the dict's keys), one column per source: accuracy at
+    the card's threshold and ROC AUC against the other class; held-out sources marked."""
+    sources = sorted({source for card in cards.values()
+                      for source in card["metrics"].get(f"{split}_sources", {})})
+    header = ["run", "threshold", *sources, f"{split} acc", f"{split} AUC"]
+    lines = ["| " + " | ".join(header) + " |",
+             "|:---|" + "---:|" * (len(header) - 1)]
+    for label, card in cards.items():
+        metrics = card["metrics"]
+        table = metrics.get(f"{split}_sources", {})
+        held = card.get("data", {}).get("held_out", [])
+        cells = []
+        for source in sources:
+            row = table.get(source)
+            mark = " (held out)" if any(source == h or source.startswith(h + "/")
+                                        for h in held) else ""
+            cells.append("-" if row is None else
+                         f"{row['acc']:.1%} / {row['auc_vs_other_class']:.3f}{mark}")
+        lines.append(f"| {label} | {metrics['threshold']:.3f} | " + " | ".join(cells)
+                     + f" | {metrics[f'{split}_acc']:.1%} | {metrics[f'{split}_auc']:.3f} |")
+    return "\n".join(lines)
+
+
+def quantile_table(card: dict, split: str) -> str:
+    """P(fake) quantiles (5, 25, 50, 75, 95%) per source of one card."""
+    lines = ["| source | n | accuracy | AUC vs other class | P(fake) 5% | 25% | 50% | 75% "
+             "| 95% |", "|:---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for source, row in card["metrics"].get(f"{split}_sources", {}).items():
+        quantiles = " | ".join(f"{q:.3f}" for q in row["p_fake_quantiles"])
+        lines.append(f"| {source} | {row['n']} | {row['acc']:.1%} | "
+                     f"{row['auc_vs_other_class']:.3f} | {quantiles} |")
+    return "\n".join(lines)

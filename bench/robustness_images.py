@@ -1,11 +1,14 @@
-"""Accuracy and ROC AUC of an images model on re-encoded copies of a labelled test set.
+"""Per-source accuracy and ROC AUC of an images model on re-encoded copies of labelled data.
 
-    python bench/robustness_images.py --model exported/deepfake.onnx \
-        --data ../shared/data/faces/test
+    python bench/robustness_images.py --model exported/deepfake.onnx --split val \
+        --data ../shared/data/faces --data ../shared/data/faces-sd --data ../shared/data/faces-utk
 
-Variants: the files as they are, re-saved as PNG, re-compressed as JPEG quality 75,
-resized to 512 px (bicubic; the loader resizes back to the model's input). Prints a
-markdown table.
+Each --data folder is a source in the ImageFolder layout (<split>/real, <split>/fake, either
+may be absent). Variants: the files as they are, re-saved as PNG, re-compressed as JPEG
+quality 75 and 50, resized to 512 px (bicubic, PNG; the loader resizes back), and shrunk to
+160 px and saved as JPEG 90 (softer, like small originals upscaled by the loader). Prints
+a markdown table: per-source accuracy at the model's threshold, the mean of those (macro),
+pooled ROC AUC, and the mean macro accuracy over all variants.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from PIL import Image
 from batch_classifier.inference.images.pipeline import decoded_batches
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
 from batch_classifier.inference.session import load_model
-from batch_classifier.trainer.images.metrics import binary_metrics  # numpy only
+from batch_classifier.trainer.images.metrics import (  # numpy only
+    macro_accuracy,
+    roc_auc,
+    source_metrics,
+)
 
 LABELS = ("real", "fake")
 
@@ -32,20 +39,38 @@ def as_png(image: Image.Image, stem: Path) -> Path:
     return stem.with_suffix(".png")
 
 
-def as_jpeg75(image: Image.Image, stem: Path) -> Path:
-    image.save(stem.with_suffix(".jpg"), quality=75)
-    return stem.with_suffix(".jpg")
+def as_jpeg(quality: int) -> Callable[[Image.Image, Path], Path]:
+    def convert(image: Image.Image, stem: Path) -> Path:
+        image.save(stem.with_suffix(".jpg"), quality=quality)
+        return stem.with_suffix(".jpg")
+    return convert
 
 
-def resized_512(image: Image.Image, stem: Path) -> Path:
-    image.resize((512, 512), Image.BICUBIC).save(stem.with_suffix(".png"))
-    return stem.with_suffix(".png")
+def resized(side: int, quality: int | None) -> Callable[[Image.Image, Path], Path]:
+    def convert(image: Image.Image, stem: Path) -> Path:
+        small = image.resize((side, side), Image.BICUBIC)
+        return as_png(small, stem) if quality is None else as_jpeg(quality)(small, stem)
+    return convert
 
 
 VARIANTS: dict[str, Callable[[Image.Image, Path], Path] | None] = {
-    "original files": None, "re-saved as PNG": as_png, "JPEG quality 75": as_jpeg75,
-    "resized to 512 px (PNG)": resized_512,
+    "original files": None, "re-saved as PNG": as_png, "JPEG quality 75": as_jpeg(75),
+    "JPEG quality 50": as_jpeg(50), "resized to 512 px (PNG)": resized(512, None),
+    "shrunk to 160 px (JPEG 90)": resized(160, 90),
 }
+
+
+def labelled_files(roots: list[Path], split: str) -> tuple[list[Path], np.ndarray, np.ndarray]:
+    """(files, labels, source names) of `split` of every source."""
+    files, labels, sources = [], [], []
+    for root in roots:
+        for label, name in enumerate(LABELS):
+            folder = root / split / name
+            found = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            files += found
+            labels += [label] * len(found)
+            sources += [f"{root.resolve().name}/{name}"] * len(found)
+    return files, np.array(labels), np.array(sources, dtype=object)
 
 
 def scores(model, files: list[Path]) -> np.ndarray:
@@ -57,26 +82,34 @@ def scores(model, files: list[Path]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("exported/deepfake.onnx"))
-    parser.add_argument("--data", type=Path, required=True, help="Folder with real/, fake/.")
+    parser.add_argument("--data", type=Path, action="append", required=True,
+                        help="A source folder with <split>/real and/or <split>/fake.")
+    parser.add_argument("--split", default="test", help="Which split (default test).")
     args = parser.parse_args()
     model = load_model(args.model, device="cpu", task="images")
-    originals = [(p, i) for i, name in enumerate(LABELS)
-                 for p in sorted((args.data / name).iterdir()) if p.is_file()]
-    labels = np.array([label for _, label in originals])
+    originals, labels, sources = labelled_files(args.data, args.split)
     threshold = model.contract.threshold
-    print(f"model {args.model.name} on {args.data} ({len(originals)} images)\n")
-    print("| variant | accuracy | ROC AUC |\n|---|---:|---:|")
+    names = sorted(set(sources.tolist()))
+    print(f"model {args.model} on the {args.split} split of "
+          f"{', '.join(str(d) for d in args.data)} ({len(originals)} images, threshold "
+          f"{threshold:g})\n")
+    print("| variant | " + " | ".join(names) + " | macro | AUC |")
+    print("|---|" + "---:|" * (len(names) + 2))
+    macros = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, convert in VARIANTS.items():
-            files = [p for p, _ in originals]
+        for variant, convert in VARIANTS.items():
+            files = originals
             if convert is not None:
                 files = [convert(Image.open(p).convert("RGB"), Path(tmp) / f"{k}")
-                         for k, p in enumerate(files)]
+                         for k, p in enumerate(originals)]
             probs = scores(model, files)
-            m = binary_metrics(labels, probs, threshold)
-            print(f"| {name} | {m['acc']:.4f} | {m['auc']:.4f} |")
+            table = source_metrics(labels, probs, sources, threshold)
+            macros.append(macro_accuracy(labels, probs, sources, threshold))
+            cells = " | ".join(f"{table[name]['acc']:.1%}" for name in names)
+            print(f"| {variant} | {cells} | {macros[-1]:.1%} | {roc_auc(labels, probs):.4f} |")
             for f in files if convert is not None else []:
                 f.unlink()
+    print(f"\nmean macro accuracy over the variants: {np.mean(macros):.2%}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import io
 import json
 import os
 import re
@@ -89,12 +90,20 @@ class ResultWriter:
         """Write a batch of rows, each a list of values in the order of `columns`."""
         with self._write_errors():
             if self._csv is not None:
-                self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
+                self._stream.write(csv_text(rows))
             else:
                 keys = self._json_keys
                 lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
                          for row in rows)
                 self._stream.write("".join(line + "\n" for line in lines))
+            self._sync()
+
+    def write_csv_text(self, text: str) -> None:
+        """Write whole CSV records already rendered as `csv_text` renders them."""
+        if self._csv is None:
+            raise ValueError("CSV text written to a JSON Lines output")
+        with self._write_errors():
+            self._stream.write(text)
             self._sync()
 
     def close(self) -> None:
@@ -126,6 +135,14 @@ class ResultWriter:
         if self._temp_path is not None:
             self._temp_path.unlink(missing_ok=True)
             self._temp_path = None
+
+
+def csv_text(rows: list[list[Any]]) -> str:
+    """Rows as the CSV records a CSV output holds (None empty, floats to 6 digits)."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(
+        [_csv_cell(value) for value in row] for row in rows)
+    return text.getvalue()
 
 
 def _csv_cell(value: Any) -> Any:

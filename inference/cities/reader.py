@@ -199,6 +199,11 @@ class CoordinateCsv:
         careful reader (between two records: it never holds a line read ahead)."""
         return self._stream
 
+    @property
+    def lines_read(self) -> int:
+        """Physical lines read so far, the header's included."""
+        return self._line
+
     def passed_over(self, lines: int, nbytes: int) -> None:
         """Count lines a fast path consumed from `input_lines`."""
         self._line += lines

@@ -13,7 +13,11 @@ from tqdm import tqdm
 
 from batch_classifier.inference.cities.fastcsv import ChunkCsv
 from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
-from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
+from batch_classifier.inference.cities.predict import (
+    MODEL_THREADS,
+    predict_countries,
+    prediction_columns,
+)
 from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
 from batch_classifier.inference.cli_common import (
@@ -43,10 +47,13 @@ from batch_classifier.inference.session import LoadedModel, load_model
               help="Leave the country empty (with an error) when the model is less sure.")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
+@click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
+              help="ONNX Runtime threads for the model (0: one per core); the CSV is "
+                   "read and written by two other threads meanwhile.")
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
-         min_confidence: float, batch_size: int, model_spec: str | None, device: str,
+         min_confidence: float, batch_size: int, threads: int, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
@@ -61,7 +68,8 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
-        model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
+        model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
+                           threads=threads)
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None

@@ -12,6 +12,9 @@ from batch_classifier.inference.session import LoadedModel
 # Rows per ONNX Runtime call: the graph's float64 Fourier features cost ~2 KiB a row, so
 # larger calls only grow the session's memory arena.
 MODEL_BATCH = 4096
+# One ONNX Runtime thread: the other core reads and writes the CSV meanwhile, and on a
+# shared machine extra spinning threads slow the model down (bench/bench_vs_pandas.py).
+MODEL_THREADS = 1
 LOW_CONFIDENCE = "low confidence"  # the error kind of a row below --min-confidence
 
 
@@ -61,6 +64,9 @@ def top_predictions(model: LoadedModel, latlon: np.ndarray,
     probabilities = np.concatenate([model.run(latlon[start:start + MODEL_BATCH])
                                     for start in range(0, len(latlon), MODEL_BATCH)])
     k = min(k, probabilities.shape[1])
+    if k == 1:  # the common case, at a fraction of argpartition's cost
+        best = probabilities.argmax(axis=1)[:, None]
+        return best, np.take_along_axis(probabilities, best, axis=1)
     best = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
     best_probs = np.take_along_axis(probabilities, best, axis=1)
     order = np.argsort(-best_probs, axis=1)

@@ -108,6 +108,7 @@ def _kinds(data: np.ndarray, starts: np.ndarray, ends: np.ndarray,
            layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     """FAST/BLANK/CAREFUL per line and the fast lines' coordinates."""
     separators = np.flatnonzero(data[:ends[-1] if len(ends) else 0] == layout.delimiter[0])
+    separators = np.append(separators, len(data))  # past every line: never counted
     first = np.searchsorted(separators, starts)
     count = np.searchsorted(separators, ends) - first
     shaped = count == layout.width - 1

@@ -41,6 +41,7 @@ def cities_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float
 def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float | None:
     """Accuracy of an images model on <data set>/test/{real,fake}, decoded as users' files
     are (None if the data set is absent here)."""
+    from batch_classifier.inference.files.walk import FoundFile
     from batch_classifier.inference.images.pipeline import decoded_batches
     from batch_classifier.inference.images.predict import fake_probabilities, input_size
 
@@ -52,11 +53,11 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> float
     truth = {path: labels.index(folder) for folder in labels
              for path in sorted((test / folder).iterdir())}
     correct = 0
-    for batch in decoded_batches(list(truth), input_size(model), 32):
+    for batch in decoded_batches(map(FoundFile, truth), input_size(model), 32):
         if any(batch.errors):
             raise click.ClickException(f"unreadable test image in {test}")
         predicted = fake_probabilities(model, batch.images) >= model.contract.threshold
-        correct += int((predicted == np.array([truth[p] for p in batch.paths])).sum())
+        correct += int((predicted == np.array([truth[f.path] for f in batch.files])).sum())
     return correct / len(truth)
 
 

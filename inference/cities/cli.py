@@ -9,7 +9,7 @@ import click
 from tqdm import tqdm
 
 from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
-from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
+from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -19,7 +19,7 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
-from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import time
 from collections import Counter
@@ -13,11 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from batch_classifier.inference.session import LoadedModel
-
-
-def error_kind(message: str) -> str:
-    """The kind of a free-text error, for counting: its words before any ':' or '('."""
-    return re.split(r"[:(]", message, maxsplit=1)[0].strip() or "error"
 
 
 @dataclass

@@ -9,6 +9,7 @@ import click
 
 from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
+from batch_classifier.trainer.commands import TrainerGroup
 from batch_classifier.trainer.configs import config_from
 from batch_classifier.trainer.images.model import BACKBONES
 from batch_classifier.trainer.images.train import REGIMES, ImagesConfig
@@ -74,7 +75,7 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train the real vs AI-generated image classifier and export it to ONNX."""
 

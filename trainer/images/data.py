@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import numpy as np
 
 from batch_classifier.inference.images.decode import load_rgb
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+from batch_classifier.trainer.errors import TrainerUsageError
 from batch_classifier.trainer.fingerprint import fingerprint_files
 
 LABELS = ["real", "fake"]
@@ -48,7 +48,7 @@ def class_files(folder: Path) -> list[tuple[Path, int]]:
     for label, name in enumerate(LABELS):
         sub = folder / name
         if not sub.is_dir():
-            raise click.UsageError(f"{folder}: has no '{name}/' folder")
+            raise TrainerUsageError(f"{folder}: has no '{name}/' folder")
         found += [(p, label) for p in sorted(sub.rglob("*"))
                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     return found
@@ -63,7 +63,7 @@ def hash_split(name: str) -> str:
 def list_splits(root: Path) -> dict[str, list[tuple[Path, int]]]:
     """The files of each split: from train/val/test folders, else split by name hash."""
     if not root.is_dir():
-        raise click.UsageError(f"{root}: not a folder")
+        raise TrainerUsageError(f"{root}: not a folder")
     if all((root / split).is_dir() for split in SPLITS):
         return {split: class_files(root / split) for split in SPLITS}
     splits: dict[str, list[tuple[Path, int]]] = {split: [] for split in SPLITS}
@@ -88,7 +88,7 @@ def load_image_data(source: str | Path, size: int = 256) -> ImageData:
     for split in ("train", "val"):
         labels = {label for _, label in listed[split]}
         if labels != {0, 1}:
-            raise click.UsageError(f"{root}: the {split} split needs both real and fake images")
+            raise TrainerUsageError(f"{root}: the {split} split needs both real and fake images")
     every = [path for files in listed.values() for path, _ in files]
     return ImageData(
         **{split: decode_split(files, size) for split, files in listed.items()},

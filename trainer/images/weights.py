@@ -5,14 +5,15 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import click
 import torch
 from torch import nn
+
+from batch_classifier.trainer.errors import TrainerError
 
 DOWNLOAD_TIMEOUT_S = 30
 
 
-class WeightsUnavailable(click.ClickException):
+class WeightsUnavailable(TrainerError):
     """ImageNet weights cannot be found or fetched (message says which file goes where)."""
 
 

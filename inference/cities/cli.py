@@ -65,7 +65,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
             columns = table.header + _renamed(table.header, added)
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
-                          summary_json=summary_json, quiet=quiet) as job:
+                          summary_json=summary_json, quiet=quiet, inputs=[csv_file]) as job:
                 _skip_done(job, table)
                 for chunk in table.chunks(batch_size):
                     job.write(*_result_rows(model, chunk, added, top_k, min_confidence))

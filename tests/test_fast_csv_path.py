@@ -12,7 +12,6 @@ import pytest
 
 from batch_classifier.inference.cities import bytelines, mixed, reader
 from batch_classifier.inference.cities.bytelines import ByteLines
-from batch_classifier.inference.cities.cli import _renamed
 from batch_classifier.inference.cities.decimals import parse_decimals
 from batch_classifier.inference.cities.fastcsv import ChunkCsv, confidence_text
 from batch_classifier.inference.cities.mixed import MixedChunks
@@ -20,7 +19,7 @@ from batch_classifier.inference.cities.predict import predict_countries, predict
 from batch_classifier.inference.cities.reader import CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
 from batch_classifier.inference.errors import UsageError
-from batch_classifier.inference.output import csv_text
+from batch_classifier.inference.formats import added_names, csv_record
 from batch_classifier.inference.readahead import read_ahead
 from batch_classifier.inference.session import load_model
 
@@ -63,12 +62,12 @@ def careful_output(path, model, size: int, top_k: int, min_confidence: float):
     """What the careful path alone writes: header, records; and the error kinds."""
     added = prediction_columns(top_k) + ["error"]
     with CoordinateCsv(str(path)) as table:
-        text, kinds = csv_text([table.header + _renamed(table.header, added)]), []
+        text, kinds = csv_record(table.header + added_names(table.header, added)), []
         for chunk in table.chunks(size):
             predictions = predict_countries(model, chunk.latlon[valid_rows(chunk)], top_k,
                                             min_confidence)
             rows, chunk_kinds = result_rows(chunk, predictions, added)
-            text += csv_text(rows)
+            text += "".join(map(csv_record, rows))
             kinds += chunk_kinds
     return text, kinds
 
@@ -77,7 +76,7 @@ def fast_output(path, model, size: int, top_k: int, min_confidence: float):
     """What the fast path (plain lines fast, the rest careful) writes."""
     added = prediction_columns(top_k) + ["error"]
     with CoordinateCsv(str(path)) as table:
-        text, kinds = csv_text([table.header + _renamed(table.header, added)]), []
+        text, kinds = csv_record(table.header + added_names(table.header, added)), []
         render = ChunkCsv(model, top_k, min_confidence, added)
         for chunk in MixedChunks(table, size):
             chunk_text, chunk_kinds = render.text(chunk)

@@ -30,6 +30,7 @@ from batch_classifier.inference.cli_common import (
     show_progress,
 )
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.readahead import read_ahead
@@ -77,10 +78,10 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
                    disable=not show_progress(quiet), desc="classify-cities")
         with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
             added = prediction_columns(top_k) + ["error"]
-            columns = table.header + _renamed(table.header, added)
+            columns = table.header + added_names(table.header, added)
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
-                          summary_json=summary_json, quiet=quiet) as job:
+                          summary_json=summary_json, quiet=quiet, inputs=[csv_file]) as job:
                 _skip_done(job, table)
                 _classify(job, table, model, batch_size, added, top_k, min_confidence)
     except UsageError as exc:
@@ -115,7 +116,7 @@ def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_siz
         chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
 
         def write(chunk: MixedChunk) -> None:
-            job.write_csv_text(*render.text(chunk))
+            job.write(*render.text(chunk))
     else:
         chunks = table.chunks(batch_size)
 
@@ -128,12 +129,6 @@ def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_siz
             write(chunk)
             if job.stopping:
                 break
-
-
-def _renamed(header: list[str], columns: list[str]) -> list[str]:
-    """Names for the added columns, prefixed where the input already has the name."""
-    taken = {h.strip().lower() for h in header}
-    return [f"predicted_{c}" if c.lower() in taken else c for c in columns]
 
 
 if __name__ == "__main__":

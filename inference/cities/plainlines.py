@@ -1,8 +1,9 @@
 """Sort the lines of a window of raw CSV bytes for the fast path, all at once (numpy).
 
-A line is *plain* when the careful reader would read it as one record of its own:
-no quote, no control character but tab, no lone CR (a CRLF ending is fine), valid
-UTF-8 without the separators NEL/LS/PS, not too long. Sorting stops before the first
+A line is *plain* when the careful reader would read it as one record of its own and
+the CSV writer would write its fields as they are (see formats.csv_record): no quote,
+no control character (C0 or C1, but a tab separator and a CRLF ending), no U+2028/2029,
+valid UTF-8, not too long. Sorting stops before the first
 line that is not plain: from there only the careful reader knows where records end.
 Each plain line is then *fast* (the header's field count and plain coordinates within
 range: the fast path writes it), *blank* (the careful reader skips it) or *careful*
@@ -20,10 +21,17 @@ from batch_classifier.inference.cities.decimals import parse_decimals
 
 FAST, BLANK, CAREFUL = 0, 1, 2
 _OK, _HOSTILE = b"\x01", b"\x00"
-# Bytes that end plainness: controls other than tab, LF and CR; the quote; DEL.
-_CLASSIFY = bytes(_HOSTILE[0] if (b < 32 and b not in b"\t\n\r") or b in b'"\x7f'
-                  else _OK[0] for b in range(256))
-_UNICODE_BREAKS = ("\x85".encode(), "\u2028".encode(), "\u2029".encode())
+
+
+def _classify(allowed: bytes) -> bytes:
+    """A translate() table: controls other than `allowed`, the quote and DEL are hostile."""
+    return bytes(_HOSTILE[0] if (b < 32 and b not in allowed) or b in b'"\x7f' else _OK[0]
+                 for b in range(256))
+
+
+_CLASSIFY = {b"\t": _classify(b"\t\n\r")}  # per separator: a tab separator is fine
+_CLASSIFY_OTHER = _classify(b"\n\r")
+_QUOTED_NON_ASCII = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")  # C1, LS, PS in UTF-8
 _CR, _LF = 13, 10
 
 
@@ -59,7 +67,7 @@ def sort_lines(buffer: bytes, start: int, final: bool, layout: Layout) -> Sorted
     when `final`: the input ends there)."""
     stop = buffer.rfind(b"\n", start) + 1 if not final else len(buffer)
     stop = max(stop, start)
-    stop = _plain_prefix(buffer, start, stop)
+    stop = _plain_prefix(buffer, start, stop, layout.delimiter)
     data = np.frombuffer(buffer, np.uint8, count=stop - start, offset=start)
     newlines = np.flatnonzero(data == _LF)
     nexts = newlines + 1
@@ -78,12 +86,12 @@ def sort_lines(buffer: bytes, start: int, final: bool, layout: Layout) -> Sorted
     return SortedLines(starts + start, ends + start, nexts + start, kinds, latlon, has_cr, end)
 
 
-def _plain_prefix(buffer: bytes, start: int, stop: int) -> int:
+def _plain_prefix(buffer: bytes, start: int, stop: int, delimiter: bytes) -> int:
     """Where the plain lines of buffer[start:stop] end: the start of the first line
     holding anything that is not plain."""
     quote = buffer.find(b'"', start, stop)
     region = buffer[start:stop if quote < 0 else quote]
-    first = region.translate(_CLASSIFY).find(_HOSTILE)
+    first = region.translate(_CLASSIFY.get(delimiter, _CLASSIFY_OTHER)).find(_HOSTILE)
     bad = len(region) if first < 0 else first
     carriage = region.find(b"\r", 0, bad)
     while carriage >= 0:  # a CR anywhere but before LF
@@ -96,9 +104,8 @@ def _plain_prefix(buffer: bytes, start: int, stop: int) -> int:
             str(memoryview(region)[:bad], "utf-8")
         except UnicodeDecodeError as exc:
             bad = exc.start
-        for mark in _UNICODE_BREAKS:
-            found = region.find(mark, 0, bad)
-            bad = found if found >= 0 else bad
+        found = _QUOTED_NON_ASCII.search(region, 0, bad)
+        bad = found.start() if found else bad
     if bad == len(region) and quote < 0:
         return stop
     return start + region.rfind(b"\n", 0, bad) + 1

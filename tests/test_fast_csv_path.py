@@ -212,3 +212,19 @@ def test_read_ahead_keeps_order_raises_where_it_failed_and_stops_when_closed():
     ahead.close()
     count = len(made)
     assert count <= 4 and len(made) == count
+
+
+def test_a_line_is_plain_only_where_the_writer_leaves_its_fields_as_they_are():
+    from batch_classifier.inference.cities.plainlines import Layout, sort_lines
+
+    characters = [chr(code) for code in [*range(0x300), 0x2028, 0x2029, 0xFEFF]]
+    for delimiter in ",;\t|":
+        layout = Layout(delimiter.encode(), 3, 1, 2, 1 << 20)
+        for character in characters:
+            if character in "\n\r" + delimiter:
+                continue
+            field = f"a{character}b"
+            line = f"{field}{delimiter}48.85{delimiter}2.35\n".encode()
+            if len(sort_lines(line, 0, True, layout)):
+                assert csv_record([field]) == field + "\n" or character == ",", \
+                    (delimiter, hex(ord(character)))

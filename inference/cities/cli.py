@@ -49,8 +49,8 @@ from batch_classifier.inference.session import LoadedModel, load_model
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
-              help="ONNX Runtime threads for the model (0: one per core); the CSV is "
-                   "read and written by two other threads meanwhile.")
+              help="ONNX Runtime threads for the model (0: one per core); another "
+                   "thread reads the next rows meanwhile.")
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,

@@ -24,8 +24,10 @@ from batch_classifier.inference.cities.reader import (
 
 WINDOW_BYTES = 1 << 22  # raw bytes sorted at a time
 CHUNK_BYTES = 1 << 24  # a chunk also ends once its fast rows hold this many input bytes
-MIN_RUN = 256  # a shorter run of fast rows before a non-plain line is not worth sorting for:
-MAX_CAREFUL_STREAK = 1 << 12  # read up to this many rows carefully before trying again
+# Runs shorter than MIN_RUN rows between lines that are not plain do not pay for sorting
+# again each time: the careful reader then takes 1, 2, 4, ... rows before the next try.
+MIN_RUN = 16
+MAX_CAREFUL_STREAK = 1 << 12
 
 
 @dataclass

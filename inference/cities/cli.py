@@ -56,6 +56,9 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     """
     try:
         model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
+        if top_k > len(model.contract.labels):
+            raise UsageError(f"--top-k {top_k}: the model knows only "
+                             f"{len(model.contract.labels)} countries")
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None

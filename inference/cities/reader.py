@@ -106,16 +106,11 @@ class CoordinateCsv:
     def __exit__(self, *exc_info: object) -> None:
         self._stream.close()
 
-    def skip(self, count: int) -> tuple[int, list[str] | None]:
-        """Pass over `count` data rows unclassified (a resumed run's done rows).
-
-        Returns how many rows there were (fewer at the end of the input) and the fields
-        of the last one, padded like an output row, to check the output against.
-        """
-        skipped, last = 0, None
+    def skipped_rows(self, count: int) -> Iterator[list[str]]:
+        """The next `count` data rows (fewer at the end of the input), unclassified (a
+        resumed run's done rows), padded like output rows to check the output against."""
         for record in itertools.islice(self._rows, count):
-            skipped, last = skipped + 1, record.fields
-        return skipped, None if last is None else _fit(last, len(self.header))
+            yield _fit(record.fields, len(self.header))
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
         """Yield chunks of at most `size` data rows or about MAX_CHUNK_CHARS characters of

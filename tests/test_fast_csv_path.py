@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from batch_classifier.inference.cities import bytelines, mixed, reader
+from batch_classifier.inference.cities import bytelines, mixed, reader, records
 from batch_classifier.inference.cities.bytelines import ByteLines
 from batch_classifier.inference.cities.decimals import parse_decimals
 from batch_classifier.inference.cities.fastcsv import ChunkCsv, confidence_text
@@ -97,6 +97,7 @@ def buffers(request, monkeypatch):
         monkeypatch.setattr(mixed, "MIN_RUN", 2)
         monkeypatch.setattr(mixed, "MAX_LINE_CHARS", 30)
         monkeypatch.setattr(reader, "MAX_LINE_CHARS", 30)
+        monkeypatch.setattr(records, "MAX_LINE_CHARS", 30)
     return request.param
 
 

@@ -80,7 +80,8 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
         with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
                       output_path=output_path, output_format=output_format, resume=resume,
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
-                      input_suffixes=IMAGE_SUFFIXES) as job:
+                      input_suffixes=IMAGE_SUFFIXES,
+                      settings={"--threshold": cutoff, "--max-pixels": max_pixels}) as job:
             _classify(job, model, paths, size, cutoff, batch_size, workers, max_pixels,
                       keys, quiet)
             if not job.summary.seen:

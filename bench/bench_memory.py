@@ -7,8 +7,9 @@
     python bench/bench_memory.py all
 
 Each case runs the command in a fresh Python process that prints its own peak RSS
-(`ru_maxrss`) at exit, next to a baseline of the same command on a trivial input, so the
-figures show what the input itself costs. Generated inputs live in a temporary folder.
+(VmHWM from /proc/self/status) at exit, next to a baseline of the same command on a
+trivial input, so the figures show what the input itself costs. Generated inputs live in
+a temporary folder.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import numpy as np
 from PIL import Image
 
 PEAK_RSS = """
-import resource, sys
+import sys
 from batch_classifier.inference.{module}.cli import main
 try:
     main()
 finally:
-    print("peak_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    with open("/proc/self/status") as status:  # VmHWM: this process's own peak
+        print("peak_kib", next(l for l in status if l.startswith("VmHWM:")).split()[1],
+              file=sys.stderr)
 """
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -68,7 +68,7 @@ class BatchJob:
         self._quiet = quiet
         self._settings = settings or {}
         self._input_columns = input_columns
-        self._key_columns = key_columns
+        self.key_columns = key_columns
         self._done_paths: set[str] = set()
         self._supersedes = False  # some rows replace older rows of the same key[0]
         self._stack = ExitStack()
@@ -111,7 +111,7 @@ class BatchJob:
 
     def _read_done(self) -> None:
         self.done = read_done(self._output.path, self._format, self._columns,
-                              self._key_columns, self._input_columns)
+                              self.key_columns, self._input_columns)
         if self.done.count:
             check_record(self._output.path, self._run_record())
         else:
@@ -121,13 +121,13 @@ class BatchJob:
                  f"({self.done.repaired_bytes} bytes) left by an interrupted run", self._quiet)
         info(f"{self.summary.command}: resuming; {self.done.count} {self.summary.unit} "
              "already in the output", self._quiet)
-        if self._key_columns:
+        if self.key_columns:
             self._done_paths = {key[0] for key in self.done.keys}
             self._supersedes = len(self._done_paths) < self.done.count
 
     def _drop_superseded(self) -> None:
         dropped = drop_superseded(self._output.path, self._format, self._columns,
-                                  self._key_columns[0])
+                                  self.key_columns[0])
         info(f"{self.summary.command}: dropped {dropped} older row(s) of files that "
              "changed since", self._quiet)
 
@@ -145,7 +145,7 @@ class BatchJob:
             self._writer.write_rows(rows)
         self.summary.count(error_kinds)
         if self._done_paths and not self._supersedes and not isinstance(rows, str):
-            at = self._columns.index(self._key_columns[0])
+            at = self._columns.index(self.key_columns[0])
             self._supersedes = any(row[at] in self._done_paths for row in rows)
 
     @property

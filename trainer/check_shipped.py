@@ -45,6 +45,7 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
     """Accuracy of an images model on the test split of every source its card names
     (<data set>/test/{real,fake}), decoded as users' files are, in all and per source
     (None if a data set is absent here)."""
+    from batch_classifier.inference.files.walk import FoundFile
     from batch_classifier.inference.images.pipeline import decoded_batches
     from batch_classifier.inference.images.predict import fake_probabilities, input_size
 
@@ -57,11 +58,12 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
              for root in roots for folder in labels if (root / "test" / folder).is_dir()
              for path in sorted((root / "test" / folder).iterdir())}
     right: dict[str, list[bool]] = {}
-    for batch in decoded_batches(list(truth), input_size(model), 32):
+    for batch in decoded_batches(map(FoundFile, truth), input_size(model), 32):
+        paths = [found.path for found in batch.files]
         if any(batch.errors):
-            raise click.ClickException(f"unreadable test image among {batch.paths}")
+            raise click.ClickException(f"unreadable test image among {paths}")
         predicted = fake_probabilities(model, batch.images) >= model.contract.threshold
-        for path, guess in zip(batch.paths, predicted.tolist(), strict=True):
+        for path, guess in zip(paths, predicted.tolist(), strict=True):
             label, source = truth[path]
             right.setdefault(source, []).append(guess == label)
     every = [hit for hits in right.values() for hit in hits]

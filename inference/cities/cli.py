@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
-from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
-from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
+from batch_classifier.inference.cities.fastcsv import ChunkCsv
+from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
+from batch_classifier.inference.cities.predict import (
+    MODEL_THREADS,
+    predict_countries,
+    prediction_columns,
+)
+from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
+from batch_classifier.inference.cities.rows import result_rows, valid_rows
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -20,8 +30,11 @@ from batch_classifier.inference.cli_common import (
     show_progress,
 )
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
+from batch_classifier.inference.jobs.resume import RowsDigest
 from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.readahead import read_ahead
 from batch_classifier.inference.session import LoadedModel, load_model
 
 
@@ -36,10 +49,13 @@ from batch_classifier.inference.session import LoadedModel, load_model
               help="Leave the country empty (with an error) when the model is less sure.")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
+@click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
+              help="ONNX Runtime threads for the model (0: one per core); another "
+                   "thread reads the next rows meanwhile.")
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
-         min_confidence: float, batch_size: int, model_spec: str | None, device: str,
+         min_confidence: float, batch_size: int, threads: int, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
@@ -54,7 +70,11 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
-        model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
+        model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
+                           threads=threads)
+        if top_k > len(model.contract.labels):
+            raise UsageError(f"--top-k {top_k}: the model knows only "
+                             f"{len(model.contract.labels)} countries")
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None
@@ -62,15 +82,16 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
                    disable=not show_progress(quiet), desc="classify-cities")
         with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
             added = prediction_columns(top_k) + ["error"]
-            columns = table.header + _renamed(table.header, added)
+            columns = table.header + added_names(table.header, added)
+            settings = {"--lat-col": table.header[table.lat_index],
+                        "--lon-col": table.header[table.lon_index],
+                        "--min-confidence": min_confidence, "--top-k": top_k}
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
-                          summary_json=summary_json, quiet=quiet) as job:
+                          summary_json=summary_json, quiet=quiet, inputs=[csv_file],
+                          settings=settings, input_columns=len(table.header)) as job:
                 _skip_done(job, table)
-                for chunk in table.chunks(batch_size):
-                    job.write(*_result_rows(model, chunk, added, top_k, min_confidence))
-                    if job.stopping:
-                        break
+                _classify(job, table, model, batch_size, added, top_k, min_confidence)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -80,43 +101,47 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
 
 
 def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
-    """Pass over the rows a resumed output already holds, checking they are this input's."""
+    """Pass over the rows a resumed output already holds, checking they are this input's
+    first rows, every one of them."""
     if not job.done.count:
         return
-    skipped, last = table.skip(job.done.count)
+    skipped, digest = 0, RowsDigest()
+    for fields in table.skipped_rows(job.done.count):
+        skipped += 1
+        digest.add(fields)
     if skipped < job.done.count:
         raise UsageError(f"{table.source} has {skipped} rows but the output already holds "
                          f"{job.done.count}: not the same input; write a new output instead "
                          "of --resume")
-    if job.done.last[:len(table.header)] != last:
-        raise UsageError(f"{table.source}: row {skipped} is not the last row in the output: "
-                         "the input changed since; write a new output instead of --resume")
+    if digest.hexdigest() != job.done.prefix_digest:
+        raise UsageError(f"{table.source}: its first {skipped} rows are not the rows the "
+                         "output holds: the input changed since; write a new output instead "
+                         "of --resume")
     job.skip(skipped)
 
 
-def _result_rows(model: LoadedModel, chunk: CoordinateChunk, added: list[str], top_k: int,
-                 min_confidence: float) -> tuple[list[list], list[str | None]]:
-    """Input fields followed by the added columns for every row of the chunk, and each
-    row's error kind (None when classified)."""
-    valid = [i for i, error in enumerate(chunk.errors) if error is None]
-    predictions = predict_countries(model, chunk.latlon[valid], top_k, min_confidence)
-    by_row = dict(zip(valid, predictions, strict=True))
-    rows, kinds = [], []
-    for i, fields in enumerate(chunk.rows):
-        error = chunk.errors[i]
-        prediction = by_row.get(i, {})
-        if error is None and prediction.get("error"):
-            error = RowError("low confidence", prediction["error"])
-        prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
-        rows.append(fields + [prediction.get(column) for column in added])
-        kinds.append(error.kind if error else None)
-    return rows, kinds
+def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_size: int,
+              added: list[str], top_k: int, min_confidence: float) -> None:
+    """Classify and write the rows not done yet, chunk by chunk, reading the next chunk
+    while the model runs. CSV output takes plain lines the fast way (see mixed.py)."""
+    if job.format == "csv":
+        render = ChunkCsv(model, top_k, min_confidence, added)
+        chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
 
+        def write(chunk: MixedChunk) -> None:
+            job.write(*render.text(chunk))
+    else:
+        chunks = table.chunks(batch_size)
 
-def _renamed(header: list[str], columns: list[str]) -> list[str]:
-    """Names for the added columns, prefixed where the input already has the name."""
-    taken = {h.strip().lower() for h in header}
-    return [f"predicted_{c}" if c.lower() in taken else c for c in columns]
+        def write(chunk: CoordinateChunk) -> None:
+            predictions = predict_countries(model, chunk.latlon[valid_rows(chunk)], top_k,
+                                            min_confidence)
+            job.write(*result_rows(chunk, predictions, added))
+    with closing(read_ahead(chunks)) as ahead:
+        for chunk in ahead:
+            write(chunk)
+            if job.stopping:
+                break
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 
 from batch_classifier.inference.images.decode import load_rgb
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
-from batch_classifier.trainer.errors import TrainerError
+from batch_classifier.trainer.errors import TrainerError, TrainerUsageError
 from batch_classifier.trainer.fingerprint import fingerprint_files, fingerprint_strings
 
 LABELS = ["real", "fake"]
@@ -87,7 +87,7 @@ def class_files(folder: Path, dataset: str) -> list[LabelledFile]:
             found += [LabelledFile(p, label, f"{dataset}/{name}") for p in sorted(sub.rglob("*"))
                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not any((folder / name).is_dir() for name in LABELS):
-        raise TrainerError(f"{folder}: has neither a 'real/' nor a 'fake/' folder")
+        raise TrainerUsageError(f"{folder}: has neither a 'real/' nor a 'fake/' folder")
     return found
 
 
@@ -101,7 +101,7 @@ def list_splits(root: Path) -> dict[str, list[LabelledFile]]:
     """The files of each split of one source: from train/val/test folders, else split
     by name hash."""
     if not root.is_dir():
-        raise TrainerError(f"{root}: not a folder")
+        raise TrainerUsageError(f"{root}: not a folder")
     dataset = root.resolve().name
     if all((root / split).is_dir() for split in SPLITS):
         return {split: class_files(root / split, dataset) for split in SPLITS}

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from batch_classifier.inference.jobs.walk import FoundFile, os_reason
+from batch_classifier.inference.files.walk import VANISHED, FoundFile, os_error
 
 STAT_KEY = ("path", "size", "mtime_ns")
 HASH_KEY = ("path", "sha256")
 CHUNK = 1 << 20
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, surrogate-escaped
 
 
 def key_columns(content_hash: bool) -> tuple[str, ...]:
@@ -28,8 +30,14 @@ def key_columns(content_hash: bool) -> tuple[str, ...]:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as output text: bytes of a name that is not UTF-8 are shown as \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A path as output text, one text per path and back: a byte that is not UTF-8 is
+    written as \\xNN and a backslash as \\\\ (so the name `\\xff` cannot pass
+    for the byte 0xff)."""
+    text = os.fsencode(path).decode("utf-8", "surrogateescape")
+    if "\\" not in text and not _ESCAPED_BYTE.search(text):
+        return text
+    return _ESCAPED_BYTE.sub(lambda byte: f"\\x{ord(byte.group()) - 0xDC00:02x}",
+                             text.replace("\\", "\\\\"))
 
 
 def file_key(found: FoundFile, content_hash: bool) -> tuple[str, ...]:
@@ -67,9 +75,9 @@ def _hashed(found: FoundFile) -> FoundFile:
     try:
         return replace(found, sha256=sha256_of(found.path))
     except FileNotFoundError:
-        return replace(found, error="no such file (deleted while the job ran?)")
+        return replace(found, error=VANISHED)
     except OSError as exc:
-        return replace(found, error=os_reason(exc))
+        return replace(found, error=os_error(exc))
 
 
 def not_done(found: Iterable[FoundFile], done: set[tuple[str, ...]], content_hash: bool,

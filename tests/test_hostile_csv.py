@@ -77,4 +77,4 @@ def test_a_huge_single_line_is_never_loaded_whole(tmp_path, cities_model):
     small.write_bytes(b"lat,lon\n48.85,2.35\n")
     huge.write_bytes(b"lat,lon\n48.85,2.35\n" + b"7" * (4 * BIG) + b"\n")  # ~80 MB, one line
     growth = _peak_mib(huge, cities_model) - _peak_mib(small, cities_model)
-    assert growth < 24, f"peak memory grew by {growth:.0f} MiB on an 80 MB line"
+    assert growth < 40, f"peak memory grew by {growth:.0f} MiB on an 80 MB line"

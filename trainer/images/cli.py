@@ -198,7 +198,6 @@ def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Pa
 @main.command()
 @click.argument("cards", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--split", type=click.Choice(["val", "test"]), default="val", show_default=True)
-@reported_as_click_errors
 def report(cards: tuple[Path, ...], split: str) -> None:
     """Markdown tables of per-source figures from model cards (CARD.json or MODEL.onnx):
     accuracy / ROC AUC per source for every card, then each card's P(fake) quantiles."""

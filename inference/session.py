@@ -46,8 +46,19 @@ class LoadedModel:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run one batch through the model's single input and return its first output."""
+        return self.run_outputs(batch)[0]
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Run one batch through the model's single input and return every output."""
         name = self.session.get_inputs()[0].name
-        return self.session.run(None, {name: batch})[0]
+        return self.session.run(None, {name: batch})
+
+    def output_index(self, name: str) -> int:
+        """Position of the output called `name` among the session's outputs."""
+        names = [output.name for output in self.session.get_outputs()]
+        if name not in names:
+            raise ModelContractError(f"{self.path}: the model has no output {name!r}")
+        return names.index(name)
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", task: str | None = None,

@@ -8,7 +8,11 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
+from batch_classifier.inference.cities.predict import (
+    SEA_CHOICES,
+    predict_countries,
+    prediction_columns,
+)
 from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
@@ -34,12 +38,16 @@ from batch_classifier.inference.session import LoadedModel, load_model
               help="Also add the K-1 runners-up (country_2, country_code_2, confidence_2, ...).")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave the country empty (with an error) when the model is less sure.")
+@click.option("--sea", type=click.Choice(SEA_CHOICES), default="none", show_default=True,
+              help="A point at open sea (beyond 12 nautical miles of any land) gets no "
+                   "country and the error 'open sea: nearest land ~N km' (none), or the "
+                   "nearest country anyway (nearest).")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
-         min_confidence: float, batch_size: int, model_spec: str | None, device: str,
+         min_confidence: float, sea: str, batch_size: int, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
@@ -48,6 +56,12 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     alpha-2), confidence, the runners-up with --top-k, and error (empty when the row
     was classified); an input column with one of these names makes the added one
     predicted_<name>. Shipped models: world (default when present) and eu.
+
+    The world model knows the sea: a point beyond territorial waters (12 nautical
+    miles) of every land gets no country and the error 'open sea: nearest land ~N km'
+    (counted as a failed row, exit code 1, so that exit 0 still means every row got a
+    country); --sea nearest gives it the nearest country instead. Land south of 60S
+    is Antarctica (AQ).
 
     With -o FILE --resume, a rerun classifies only the rows FILE does not hold yet and
     appends them, flushed to disk batch by batch, so a run killed at any point loses
@@ -68,7 +82,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
                           summary_json=summary_json, quiet=quiet) as job:
                 _skip_done(job, table)
                 for chunk in table.chunks(batch_size):
-                    job.write(*_result_rows(model, chunk, added, top_k, min_confidence))
+                    job.write(*_result_rows(model, chunk, added, top_k, min_confidence, sea))
                     if job.stopping:
                         break
     except UsageError as exc:
@@ -95,18 +109,18 @@ def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
 
 
 def _result_rows(model: LoadedModel, chunk: CoordinateChunk, added: list[str], top_k: int,
-                 min_confidence: float) -> tuple[list[list], list[str | None]]:
+                 min_confidence: float, sea: str) -> tuple[list[list], list[str | None]]:
     """Input fields followed by the added columns for every row of the chunk, and each
     row's error kind (None when classified)."""
     valid = [i for i, error in enumerate(chunk.errors) if error is None]
-    predictions = predict_countries(model, chunk.latlon[valid], top_k, min_confidence)
+    predictions = predict_countries(model, chunk.latlon[valid], top_k, min_confidence, sea)
     by_row = dict(zip(valid, predictions, strict=True))
     rows, kinds = [], []
     for i, fields in enumerate(chunk.rows):
         error = chunk.errors[i]
         prediction = by_row.get(i, {})
         if error is None and prediction.get("error"):
-            error = RowError("low confidence", prediction["error"])
+            error = RowError(prediction.pop("error_kind"), prediction["error"])
         prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
         rows.append(fields + [prediction.get(column) for column in added])
         kinds.append(error.kind if error else None)

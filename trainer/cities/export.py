@@ -29,10 +29,11 @@ from batch_classifier.trainer.cities.train import CitiesConfig, TrainResult, con
 from batch_classifier.trainer.export import export_onnx
 from batch_classifier.trainer.plots import plot_curves
 
-# ONNX Runtime vs PyTorch, probabilities (absolute) and km to land (relative): float32
-# Fourier features at ~1e3 rad differ in the last bits between the two (see
-# docs/cities-models.md for the label agreement this tolerance was chosen by).
-PARITY_ATOL = 1e-4
+# ONNX Runtime vs PyTorch, probabilities (absolute) and km to land (relative). Float32
+# Fourier angles reach ~1e3 rad, where the two differ in the last bits: on the first
+# world model's weights float32 features moved probabilities by at most 1.7e-4 and no
+# validation label (docs/cities-models.md), so parity is held to 1e-3, not float64's 1e-4.
+PARITY_ATOL = 1e-3
 INPUT_CONTRACT = {"dtype": "float32", "shape": ["N", 2], "columns": ["latitude", "longitude"],
                   "units": "degrees"}
 

@@ -173,8 +173,17 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
 @click.option("--antimeridian-km", type=float, multiple=True, default=(20.0, 100.0, 300.0),
               show_default=True,
               help="Also report accuracy for points this close to the ±180° meridian.")
+@click.option("--globe", is_flag=True,
+              help="Also: accuracy as classify-cities shows it (open sea = no country) and "
+                   "near coasts; open-sea points > 200 km from every GeoNames place without "
+                   "a country; Antarctic land as AQ; accuracy, ECE and confidence by "
+                   "distance to data on uniform land points (truth: the nearest GeoNames "
+                   "place's country). Points are sampled with the split's own seed.")
+@click.option("--globe-points", type=click.IntRange(100), default=20000, show_default=True,
+              help="Sea and land points sampled for --globe (each).")
 def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
-             aliases: tuple[str, ...], antimeridian_km: tuple[float, ...]) -> None:
+             aliases: tuple[str, ...], antimeridian_km: tuple[float, ...], globe: bool,
+             globe_points: int) -> None:
     """Accuracy (by ISO code) of an exported model on a split of any data source."""
     from batch_classifier.trainer.cities.evaluate import evaluate_model
 
@@ -192,3 +201,15 @@ def evaluate(model_path: str, data_source: str, country_col: str | None, split: 
                    f"({n} points)")
     if result.codes_unknown_to_model:
         click.echo(f"codes the model cannot predict: {', '.join(result.codes_unknown_to_model)}")
+    if globe:
+        from batch_classifier.inference.session import load_model
+        from batch_classifier.trainer.cities.globe_metrics import globe_metrics
+
+        reference = load_geonames()
+        reference_globe = GlobeReference.build(load_land_raster(), reference, reference.train)
+        figures = globe_metrics(load_model(model_path, device="cpu", task="cities"),
+                                getattr(data, split), data.codes, reference_globe, split,
+                                globe_points, mapping)
+        for key, value in figures.items():
+            click.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else
+                       f"  {key}: {value}")

@@ -75,8 +75,9 @@ def globe_metrics(model: LoadedModel, split: CitySplit, split_codes: list[str],
     shown = predicted_codes(model, split.latlon, aliases)[0]
     coastal = reference.coast.query(split.latlon)[0] <= COAST_KM
     metrics = {"acc_as_shown": float((shown == truth).mean()),
-               "coastal_acc": float((shown[coastal] == truth[coastal]).mean()),
                "coastal_places": int(coastal.sum())}
+    if coastal.any():
+        metrics["coastal_acc"] = float((shown[coastal] == truth[coastal]).mean())
     sea = sample_surface(reference.raster, n_points, rng, land=False)
     sea = sea[reference.places.query(sea)[0] > OPEN_SEA_MIN_KM]
     metrics["open_sea_no_country"] = float((predicted_codes(model, sea, aliases)[0] == "").mean())
@@ -105,9 +106,11 @@ def land_metrics(model: LoadedModel, land: np.ndarray, reference: GlobeReference
     bands = DATA_DISTANCE_BANDS_KM
     for low, high in zip(bands[:-1], bands[1:], strict=True):
         inside = north & (to_data >= low) & (to_data < high)
+        if not inside.any():
+            continue
         name = f"land_{low:g}_{high:g}km" if high < float("inf") else f"land_over_{low:g}km"
-        metrics[f"{name}_confidence"] = float(confidence[inside].mean()) if inside.any() else np.nan
-        metrics[f"{name}_acc"] = float(correct[inside].mean()) if inside.any() else np.nan
+        metrics[f"{name}_confidence"] = float(confidence[inside].mean())
+        metrics[f"{name}_acc"] = float(correct[inside].mean())
     return metrics
 
 

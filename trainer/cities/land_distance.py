@@ -28,7 +28,11 @@ def grid_nodes(step: float) -> tuple[int, int]:
 
 
 def distance_codes(raster: LandRaster, land_places: np.ndarray, step: float) -> np.ndarray:
-    """Byte codes [rows, columns] of the distance from each node to the nearest land."""
+    """Byte codes [rows, columns] of the distance from each node to the nearest land.
+
+    Distances run to the centres of the raster's coast cells, so they read up to half a
+    cell long (0.5 km on the 1 km raster).
+    """
     rows, columns = grid_nodes(step)
     lat = 90.0 - step * np.arange(rows)
     lon = -180.0 + step * np.arange(columns)

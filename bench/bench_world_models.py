@@ -44,15 +44,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--call-rows", type=int, default=MODEL_BATCH)
     parser.add_argument("--threads", type=int, action="append",
-                        help="ONNX Runtime intra-op threads (repeatable; default: the "
-                             "inference package's choice)")
+                        help="ONNX Runtime intra-op threads (repeatable; default: 0, one "
+                             "per core)")
+    parser.add_argument("--no-spinning", action="store_true",
+                        help="Also run every model with idle ONNX Runtime threads sleeping "
+                             "instead of spinning.")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     latlon = sphere_points(args.rows)
-    runs = [(path, threads) for threads in (args.threads or [None]) for path in args.models]
-    loaded = [load_model(path, device="cpu", task="cities",
-                         **({} if threads is None else {"threads": threads}))
-              for path, threads in runs]
+    spinning = [True, False] if args.no_spinning else [True]
+    runs = [(path, threads, spin) for spin in spinning for threads in (args.threads or [0])
+            for path in args.models]
+    loaded = [load_model(path, device="cpu", task="cities", threads=threads, spinning=spin)
+              for path, threads, spin in runs]
     for model in loaded:  # warm-up: arenas, first-call allocations
         seconds_for(model, latlon[:args.call_rows * 4], args.call_rows)
     best = [float("inf")] * len(runs)
@@ -61,10 +65,11 @@ def main() -> None:
             best[i] = min(best[i], seconds_for(model, latlon, args.call_rows))
     print(f"{args.rows:,} points uniform over the globe, calls of {args.call_rows:,} rows, "
           f"best of {args.repeats} interleaved rounds, CPU")
-    print("| model | size | intra-op threads | rows/s | vs first |\n|---|---:|---:|---:|---:|")
-    for (path, threads), seconds in zip(runs, best, strict=True):
+    print("| model | size | intra-op threads | spinning | rows/s | vs first |\n"
+          "|---|---:|---:|---|---:|---:|")
+    for (path, threads, spin), seconds in zip(runs, best, strict=True):
         print(f"| {path} | {path.stat().st_size / 1e6:.1f} MB | "
-              f"{'default' if threads is None else threads} | "
+              f"{threads or 'one per core'} | {'yes' if spin else 'no'} | "
               f"{args.rows / seconds:,.0f} | {best[0] / seconds:.2f}x |")
 
 

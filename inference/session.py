@@ -62,13 +62,18 @@ class LoadedModel:
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", task: str | None = None,
-               threads: int = 0) -> LoadedModel:
-    """Open `path`, validate its contract (and its task, if given) and pick providers."""
+               threads: int = 0, spinning: bool = True) -> LoadedModel:
+    """Open `path`, validate its contract (and its task, if given) and pick providers.
+
+    `threads`: ONNX Runtime intra-op threads (0: one per core); `spinning=False` lets
+    idle worker threads sleep at once instead of busy-waiting for the next call.
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: model file not found")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(

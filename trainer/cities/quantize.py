@@ -1,4 +1,6 @@
-"""Int8 weights for the MLP of an exported cities model (ONNX Runtime dynamic quantisation)."""
+"""Int8 weights for the MLP of an exported cities model (ONNX Runtime dynamic quantisation,
+one scale per output channel: on the first land-and-sea world model it kept every
+validation label that per-tensor scales moved; docs/cities-models.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ def quantize_mlp(onnx_path: Path, check_points: np.ndarray) -> dict[str, float]:
     os.close(handle)
     try:
         quantize_dynamic(str(onnx_path), temp, weight_type=QuantType.QInt8,
-                         nodes_to_exclude=keep)
+                         per_channel=True, nodes_to_exclude=keep)
         after = run_model(load_model(temp, device="cpu", task="cities"), check_points)[0]
         agreement = float((before.argmax(1) == after.argmax(1)).mean())
         if agreement < MIN_LABEL_AGREEMENT:

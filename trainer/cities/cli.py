@@ -93,6 +93,9 @@ def main() -> None:
               default=CitiesConfig.land_label_km, show_default=True,
               help="A land point's candidate label weighs exp(-km farther than the "
                    "nearest place / this).")
+@click.option("--land-min-km", type=click.FloatRange(0), default=CitiesConfig.land_min_km,
+              show_default=True,
+              help="Leave out land points this close to a training place (north of 60S).")
 @click.option("--sea-grid", type=click.FloatRange(0), default=CitiesConfig.sea_grid,
               show_default=True, metavar="DEGREES",
               help="Put a grid of distances to land (this many degrees apart) in the graph, "
@@ -135,7 +138,7 @@ def with_land_and_sea(data: CitiesData, config: CitiesConfig,
     reference = load_geonames(data.source) if is_geonames_source(data.source) else data
     if config.land_points:
         data = add_land_points(data, raster, config.land_points, config.land_label_km,
-                               config.seed)
+                               config.seed, config.land_min_km)
     globe = GlobeReference.build(raster, reference, places)
     land_distance = None
     if config.sea_grid:

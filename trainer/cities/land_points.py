@@ -33,30 +33,35 @@ def with_antarctica(data: CitiesData) -> tuple[CitiesData, int]:
 
 
 def neighbour_labels(places: CitySplit, points: np.ndarray,
-                     scale_km: float) -> tuple[np.ndarray, np.ndarray]:
+                     scale_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(candidates, weights) [points, NEIGHBOURS]: the countries of each point's nearest
-    places, weighted exp(-(d - d_nearest) / scale_km) and normalised."""
+    places, weighted exp(-(d - d_nearest) / scale_km) and normalised; and d_nearest."""
     k = min(NEIGHBOURS, len(places))
     km, index = NearestPlaces(places.latlon).query(points, k=k)
     km, index = km.reshape(len(points), k), index.reshape(len(points), k)
     weights = np.exp(-(km - km[:, :1]) / scale_km)
-    return places.labels[index], weights / weights.sum(1, keepdims=True)
+    return places.labels[index], weights / weights.sum(1, keepdims=True), km[:, 0]
 
 
 def add_land_points(data: CitiesData, raster: LandRaster, n: int, scale_km: float,
-                    seed: int) -> CitiesData:
-    """`data` with `n` uniform land points appended to its training split (soft labels)."""
+                    seed: int, min_km: float = 0.0) -> CitiesData:
+    """`data` with `n` uniform land points appended to its training split (soft labels),
+    less those within `min_km` of a training place (the places there say enough)."""
     data, antarctica = with_antarctica(data)
     points = sample_surface(raster, n, np.random.default_rng([seed, 1]))
-    candidates, weights = neighbour_labels(data.train, points, scale_km)
+    candidates, weights, nearest_km = neighbour_labels(data.train, points, scale_km)
     south = points[:, 0] < ANTARCTIC_LATITUDE
     candidates[south], weights[south] = antarctica, 1.0 / candidates.shape[1]
-    rows = np.arange(len(data.train), len(data.train) + n)
+    keep = south | (nearest_km >= min_km)
+    points, candidates, weights, south = points[keep], candidates[keep], weights[keep], south[keep]
+    rows = np.arange(len(data.train), len(data.train) + len(points))
     train = CitySplit(np.concatenate([data.train.latlon, points]),
                       np.concatenate([data.train.labels, candidates[:, 0]]))
     provenance = {**data.provenance,
-                  "land_points": f"{n} points uniform over {raster.source} land, "
-                                 f"{int(south.sum())} of them south of 60S labelled "
+                  "land_points": f"{len(points)} points uniform over {raster.source} land "
+                                 f"({n} drawn, those within {min_km:g} km of a training "
+                                 f"place left out), {int(south.sum())} of them south of 60S "
+                                 "labelled "
                                  f"Antarctica; the others labelled by their {NEIGHBOURS} "
                                  f"nearest training places, weights exp(-extra km / "
                                  f"{scale_km:g})"}

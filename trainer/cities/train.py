@@ -45,6 +45,7 @@ class CitiesConfig:
     seed: int = 0
     land_points: int = 0
     land_label_km: float = 50.0
+    land_min_km: float = 0.0
     sea_grid: float = 0.0
     int8: bool = False
 

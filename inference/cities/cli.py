@@ -68,7 +68,10 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
-        model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
+        # Idle ONNX Runtime threads sleep rather than spin: the CSV work between calls needs
+        # the cores (bench/bench_world_models.py --no-spinning, docs/cities-models.md).
+        model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
+                           spinning=False)
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None

@@ -145,6 +145,20 @@ def test_open_sea_gets_no_country_unless_asked(globe_model):
     assert code == 0 and all(row["country_code"] and not row["error"] for row in rows)
 
 
+def test_everything_south_of_60s_is_antarctica(globe_run):
+    result, onnx_path = globe_run
+    points = np.array([[-60.5, 10.0], [-62.2, -58.96], [-75.0, 100.0], [-17.5, 179.5]],
+                      dtype=np.float32)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    probabilities = session.run(None, {"input": points})[0]
+    antarctica = load_model(onnx_path, task="cities").contract.label_codes.index("AQ")
+    assert (probabilities[:3, antarctica] == 1.0).all()
+    assert probabilities[3, antarctica] < 0.5  # Fiji, north of 60S, is learnt
+    with torch.no_grad():
+        np.testing.assert_allclose(result.model(torch.from_numpy(points))[0].numpy(),
+                                   probabilities, atol=1e-5)
+
+
 def test_model_without_sea_knowledge_answers_everywhere(cities_model):
     code, rows = classify_rows(cities_model, "lat,lon\n0,-30\n")
     assert code == 0 and rows[0]["country_code"] and rows[0]["error"] == ""

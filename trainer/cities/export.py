@@ -39,9 +39,10 @@ INPUT_CONTRACT = {"dtype": "float32", "shape": ["N", 2], "columns": ["latitude",
 
 
 def parity_inputs(data: CitiesData, n: int = 2048) -> torch.Tensor:
-    """Validation points plus the awkward places: poles, the antimeridian, (0, 0)."""
+    """Validation points plus the awkward places: poles, the antimeridian, (0, 0), 60S."""
     edges = np.array([[90, 0], [-90, 0], [0, 180], [0, -180], [0, 0], [65.5, -179.99],
-                      [65.5, 179.99], [-17.8, 178.1]], dtype=np.float32)
+                      [65.5, 179.99], [-17.8, 178.1], [-60.0, 10.0], [-62.2, -58.96]],
+                     dtype=np.float32)
     return torch.from_numpy(np.concatenate([data.val.latlon[:n], edges]))
 
 
@@ -137,6 +138,8 @@ def load_checkpoint(path: Path) -> CountryProbabilities:
     land = None
     if config.sea_grid:
         land = LandDistance(np.zeros(grid_nodes(config.sea_grid), np.uint8), config.sea_grid)
-    model = CountryProbabilities(mlp, land_distance=land)
+    antarctica = saved["state_dict"].get("antarctica")
+    model = CountryProbabilities(mlp, land_distance=land, antarctica=None if antarctica is None
+                                 else int(antarctica.argmax()))
     model.load_state_dict(saved["state_dict"])
     return model.eval()

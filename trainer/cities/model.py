@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from batch_classifier.trainer.cities.land_distance import LandDistance
+from batch_classifier.trainer.cities.landmask import ANTARCTIC_LATITUDE
 
 
 class CoordinateFeatures(nn.Module):
@@ -78,14 +79,19 @@ class CountryMLP(nn.Module):
 
 class CountryProbabilities(nn.Module):
     """What gets exported: softmax(logits / temperature), temperature fitted on validation;
-    with `land_distance`, also the km from each point to the nearest land."""
+    with `land_distance`, also the km from each point to the nearest land. With an
+    `antarctica` class, every point south of 60S gets it with probability 1: the
+    Antarctic Treaty area holds no other country, so the graph says so exactly instead
+    of leaving a learnt boundary near the islands there."""
 
     def __init__(self, mlp: CountryMLP, temperature: float = 1.0,
-                 land_distance: LandDistance | None = None):
+                 land_distance: LandDistance | None = None, antarctica: int | None = None):
         super().__init__()
         self.mlp = mlp
         self.land_distance = land_distance
         self.register_buffer("temperature", torch.tensor(float(temperature)))
+        self.register_buffer("antarctica", None if antarctica is None else (
+            nn.functional.one_hot(torch.tensor([antarctica]), mlp.head.out_features).float()))
 
     @property
     def output_names(self) -> list[str]:
@@ -94,6 +100,9 @@ class CountryProbabilities(nn.Module):
 
     def forward(self, latlon: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         probabilities = torch.softmax(self.mlp(latlon) / self.temperature, dim=1)
+        if self.antarctica is not None:
+            south = latlon[:, 0:1] < ANTARCTIC_LATITUDE
+            probabilities = torch.where(south, self.antarctica, probabilities)
         if self.land_distance is None:
             return probabilities
         return probabilities, self.land_distance(latlon)

@@ -14,6 +14,7 @@ from torch import nn
 from batch_classifier.trainer.calibration import expected_calibration_error, fit_temperature
 from batch_classifier.trainer.cities.data import CitiesData, CitySplit
 from batch_classifier.trainer.cities.land_distance import LandDistance
+from batch_classifier.trainer.cities.land_points import ANTARCTICA
 from batch_classifier.trainer.cities.model import (
     CoordinateFeatures,
     CountryMLP,
@@ -77,7 +78,8 @@ def train_cities(data: CitiesData, config: CitiesConfig, log: Callable[[str], No
     """Train, keep the best-on-validation epoch, calibrate, and measure every split.
 
     Soft-labelled training rows get a label drawn anew each epoch; `land_distance`
-    (no weights to train) joins the exported model as its second output.
+    (no weights to train) joins the exported model as its second output; a model with
+    an Antarctica class gives it to every point south of 60S.
     """
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
@@ -127,7 +129,8 @@ def train_cities(data: CitiesData, config: CitiesConfig, log: Callable[[str], No
             best_state, best_acc, best_epoch = copy.deepcopy(model.state_dict()), val_acc, epoch
     model.load_state_dict(best_state)
     model.eval()
-    calibrated = calibrate(model, data.val, land_distance)
+    antarctica = data.codes.index(ANTARCTICA[1]) if ANTARCTICA[1] in data.codes else None
+    calibrated = calibrate(model, data.val, land_distance, antarctica)
     metrics = measure(calibrated, data, history[best_epoch - 1])
     return TrainResult(calibrated, config, best_epoch, history, metrics, time.time() - started)
 
@@ -156,11 +159,11 @@ def evaluate(model: CountryMLP, split: CitySplit) -> tuple[float, float]:
     return loss, float((logits.argmax(1) == labels).float().mean())
 
 
-def calibrate(model: CountryMLP, val: CitySplit,
-              land_distance: LandDistance | None = None) -> CountryProbabilities:
+def calibrate(model: CountryMLP, val: CitySplit, land_distance: LandDistance | None = None,
+              antarctica: int | None = None) -> CountryProbabilities:
     """Wrap `model` with the softmax temperature that fits the validation split best."""
     temperature = fit_temperature(logits_of(model, val), torch.from_numpy(val.labels))
-    return CountryProbabilities(model, temperature, land_distance).eval()
+    return CountryProbabilities(model, temperature, land_distance, antarctica).eval()
 
 
 def measure(model: CountryProbabilities, data: CitiesData,

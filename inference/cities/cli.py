@@ -60,8 +60,8 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     The world model knows the sea: a point beyond territorial waters (12 nautical
     miles) of every land gets no country and the error 'open sea: nearest land ~N km'
     (counted as a failed row, exit code 1, so that exit 0 still means every row got a
-    country); --sea nearest gives it the nearest country instead. Land south of 60S
-    is Antarctica (AQ).
+    country); --sea nearest gives it the nearest country instead. South of 60S the
+    country is Antarctica (AQ).
 
     With -o FILE --resume, a rerun classifies only the rows FILE does not hold yet and
     appends them, flushed to disk batch by batch, so a run killed at any point loses

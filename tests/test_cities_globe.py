@@ -83,6 +83,8 @@ def test_land_distance_onnx_matches_pytorch(land_raster):
                           output_names=["km"], dynamic_axes={"input": {0: "n"}},
                           opset_version=17, dynamo=False)
     assert parity_difference(grid, buffer.getvalue(), example) < 1e-5
+    east, west = grid(torch.tensor([[-17.0, 179.99], [-17.0, -179.99]]))
+    assert abs(float(east - west)) < 1.0  # the grid wraps at the antimeridian
 
 
 def test_soft_labels_are_drawn_by_weight():

@@ -46,18 +46,34 @@ class LoadedModel:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run one batch through the model's single input and return its first output."""
+        return self.run_outputs(batch)[0]
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Run one batch through the model's single input and return every output."""
         name = self.session.get_inputs()[0].name
-        return self.session.run(None, {name: batch})[0]
+        return self.session.run(None, {name: batch})
+
+    def output_index(self, name: str) -> int:
+        """Position of the output called `name` among the session's outputs."""
+        names = [output.name for output in self.session.get_outputs()]
+        if name not in names:
+            raise ModelContractError(f"{self.path}: the model has no output {name!r}")
+        return names.index(name)
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", task: str | None = None,
-               threads: int = 0) -> LoadedModel:
-    """Open `path`, validate its contract (and its task, if given) and pick providers."""
+               threads: int = 0, spinning: bool = True) -> LoadedModel:
+    """Open `path`, validate its contract (and its task, if given) and pick providers.
+
+    `threads`: ONNX Runtime intra-op threads (0: one per core); `spinning=False` lets
+    idle worker threads sleep at once instead of busy-waiting for the next call.
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: model file not found")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(

@@ -1,10 +1,12 @@
-"""Tiny generated coordinate data: a few boxes on the map, one country each."""
+"""Tiny generated coordinate data: a few boxes on the map, one country each, and a
+coarse land raster where the boxes (and Antarctica) are the only land."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from batch_classifier.trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.cities.landmask import LandRaster
+from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
 
 # (name, ISO code, lat range, lon range); the last box straddles the antimeridian.
 BOXES = [
@@ -38,3 +40,17 @@ def make_data() -> CitiesData:
     return CitiesData(train=make_split(80, 0), val=make_split(20, 1), test=make_split(20, 2),
                       names=[b[0] for b in BOXES], codes=[b[1] for b in BOXES],
                       fingerprint="sha256:test", source="generated")
+
+
+def make_raster(cells_per_degree: int = 1) -> LandRaster:
+    """A coarse land raster: the four boxes are land, and everything south of 70S."""
+    rows, columns = 180 * cells_per_degree, 360 * cells_per_degree
+    lat = 90.0 - (np.arange(rows) + 0.5) / cells_per_degree
+    lon = -180.0 + (np.arange(columns) + 0.5) / cells_per_degree
+    land = np.zeros((rows, columns), dtype=bool)
+    land[lat < -70.0] = True
+    for _, _, (lat0, lat1), (lon0, lon1) in BOXES:
+        inside_lat = (lat > lat0) & (lat < lat1)
+        inside_lon = (wrap(lon - lon0) >= 0) & (wrap(lon - lon0) < lon1 - lon0)
+        land[np.ix_(inside_lat, inside_lon)] = True
+    return LandRaster(land, source="generated raster")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cities_fixtures import make_data
+from tests.cities_fixtures import make_data, make_raster
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +32,31 @@ def cities_run(tmp_path_factory, cities_data):
 def cities_model(cities_run) -> Path:
     """Path to the tiny cities ONNX model."""
     return cities_run[1]
+
+
+@pytest.fixture(scope="session")
+def land_raster():
+    """A quarter-degree raster: the four boxes and everything south of 70S are land."""
+    return make_raster(cells_per_degree=4)
+
+
+@pytest.fixture(scope="session")
+def globe_run(tmp_path_factory, cities_data, land_raster):
+    """(TrainResult, ONNX path) of a small model with land points, Antarctica and a
+    half-degree land-distance grid, trained on `cities_data` and `land_raster`."""
+    from batch_classifier.trainer.cities.cli import with_land_and_sea
+    from batch_classifier.trainer.cities.export import save_run
+    from batch_classifier.trainer.cities.train import CitiesConfig, train_cities
+
+    config = CitiesConfig(depth=2, width=32, n_frequencies=16, max_frequency=20.0,
+                          epochs=15, batch_size=64, lr=1e-2, land_points=300, sea_grid=0.5)
+    data, globe, land_distance = with_land_and_sea(cities_data, config, land_raster)
+    result = train_cities(data, config, log=lambda _: None, land_distance=land_distance)
+    folder = tmp_path_factory.mktemp("globe-run")
+    return result, save_run(result, data, folder, "tiny-globe", globe)
+
+
+@pytest.fixture(scope="session")
+def globe_model(globe_run) -> Path:
+    """Path to the tiny ONNX model that knows land, sea and Antarctica."""
+    return globe_run[1]

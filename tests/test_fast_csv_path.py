@@ -15,13 +15,13 @@ from batch_classifier.inference.cities.bytelines import ByteLines
 from batch_classifier.inference.cities.decimals import parse_decimals
 from batch_classifier.inference.cities.fastcsv import ChunkCsv, confidence_text
 from batch_classifier.inference.cities.mixed import MixedChunks
-from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
+from batch_classifier.inference.cities.classifier import CountryClassifier
+from batch_classifier.inference.cities.predict import prediction_columns, prediction_dicts
 from batch_classifier.inference.cities.reader import CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names, csv_record
 from batch_classifier.inference.readahead import read_ahead
-from batch_classifier.inference.session import load_model
 
 NUMBERS = ["48.85", "2.35", "-0", "-0.0", "007.50", "52", "-33.123456789012", "0.1234567890123456",
            " 48.85", "48.85 ", "+48.85", "4.8e1", "nan", "inf", "", "abc", "95", "-181", "90",
@@ -58,26 +58,26 @@ def random_csv(rng: random.Random) -> bytes:
     return (b"\xef\xbb\xbf" if rng.random() < 0.2 else b"") + data
 
 
-def careful_output(path, model, size: int, top_k: int, min_confidence: float):
+def careful_output(path, classifier, size: int, top_k: int, min_confidence: float):
     """What the careful path alone writes: header, records; and the error kinds."""
     added = prediction_columns(top_k) + ["error"]
     with CoordinateCsv(str(path)) as table:
         text, kinds = csv_record(table.header + added_names(table.header, added)), []
         for chunk in table.chunks(size):
-            predictions = predict_countries(model, chunk.latlon[valid_rows(chunk)], top_k,
-                                            min_confidence)
-            rows, chunk_kinds = result_rows(chunk, predictions, added)
+            top = classifier.top(chunk.latlon[valid_rows(chunk)], top_k, min_confidence)
+            rows, chunk_kinds = result_rows(chunk, prediction_dicts(classifier.model, top),
+                                            added)
             text += "".join(map(csv_record, rows))
             kinds += chunk_kinds
     return text, kinds
 
 
-def fast_output(path, model, size: int, top_k: int, min_confidence: float):
+def fast_output(path, classifier, size: int, top_k: int, min_confidence: float):
     """What the fast path (plain lines fast, the rest careful) writes."""
     added = prediction_columns(top_k) + ["error"]
     with CoordinateCsv(str(path)) as table:
         text, kinds = csv_record(table.header + added_names(table.header, added)), []
-        render = ChunkCsv(model, top_k, min_confidence, added)
+        render = ChunkCsv(classifier, top_k, min_confidence, "none", added)
         for chunk in MixedChunks(table, size):
             chunk_text, chunk_kinds = render.text(chunk)
             assert len(chunk_kinds) == chunk.rows <= size
@@ -101,9 +101,11 @@ def buffers(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(scope="module")
-def model(cities_model):
-    return load_model(cities_model, device="cpu")
+@pytest.fixture(scope="module", params=["plain", "globe"])
+def model(request, cities_model, globe_model):
+    """A model without sea, and one with sea (rows at open sea get an error)."""
+    return CountryClassifier(cities_model if request.param == "plain" else globe_model,
+                             device="cpu")
 
 
 @pytest.mark.parametrize("seed", range(25))

@@ -23,19 +23,22 @@ class ParityError(RuntimeError):
 
 
 def export_onnx(module: torch.nn.Module, example: torch.Tensor, path: Path,
-                metadata: dict[str, Any], atol: float = 1e-4) -> float:
+                metadata: dict[str, Any], atol: float = 1e-4,
+                output_names: list[str] | None = None) -> float:
     """Export `module` (eval mode) with `metadata`; check parity on `example`; write `path`.
 
-    Returns the largest absolute difference between ONNX Runtime and PyTorch outputs.
-    The file is written only after the check passes, and atomically.
+    Returns the largest difference between ONNX Runtime and PyTorch outputs (absolute,
+    relative for values above 1). The file is written only after the check passes, and
+    atomically.
     """
+    output_names = output_names or ["output"]
     module = module.eval()
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, (example,), buffer, input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+            module, (example,), buffer, input_names=["input"], output_names=output_names,
+            dynamic_axes={"input": {0: "batch"}, **{name: {0: "batch"} for name in output_names}},
             opset_version=OPSET, dynamo=False,
         )
     model = onnx.load_from_string(buffer.getvalue())
@@ -57,9 +60,16 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor, path: Path,
 
 
 def parity_difference(module: torch.nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:
-    """Max |ONNX Runtime - PyTorch| over the outputs for `example`."""
+    """Max |ONNX Runtime - PyTorch| / max(1, |PyTorch|) over every output for `example`."""
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {"input": example.numpy()})[0]
+    onnx_outs = session.run(None, {"input": example.numpy()})
     with torch.no_grad():
-        torch_out = module(example).numpy()
-    return float(np.max(np.abs(onnx_out.astype(np.float64) - torch_out.astype(np.float64))))
+        torch_outs = module(example)
+    if isinstance(torch_outs, torch.Tensor):
+        torch_outs = (torch_outs,)
+    worst = 0.0
+    for onnx_out, torch_out in zip(onnx_outs, torch_outs, strict=True):
+        expected = torch_out.numpy().astype(np.float64)
+        gap = np.abs(onnx_out.astype(np.float64) - expected) / np.maximum(1.0, np.abs(expected))
+        worst = max(worst, float(gap.max(initial=0.0)))
+    return worst

@@ -11,12 +11,14 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.inference.cities.fastcsv import ChunkCsv
 from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
 from batch_classifier.inference.cities.predict import (
     MODEL_THREADS,
-    predict_countries,
+    SEA_CHOICES,
     prediction_columns,
+    prediction_dicts,
 )
 from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
@@ -33,9 +35,7 @@ from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.resume import RowsDigest
-from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.readahead import read_ahead
-from batch_classifier.inference.session import LoadedModel, load_model
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +47,10 @@ from batch_classifier.inference.session import LoadedModel, load_model
               help="Also add the K-1 runners-up (country_2, country_code_2, confidence_2, ...).")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave the country empty (with an error) when the model is less sure.")
+@click.option("--sea", type=click.Choice(SEA_CHOICES), default="none", show_default=True,
+              help="A point at open sea (beyond 12 nautical miles of any land) gets no "
+                   "country and the error 'open sea: nearest land ~N km' (none), or the "
+                   "nearest country anyway (nearest).")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
@@ -55,7 +59,8 @@ from batch_classifier.inference.session import LoadedModel, load_model
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
-         min_confidence: float, batch_size: int, threads: int, model_spec: str | None, device: str,
+         min_confidence: float, sea: str, batch_size: int, threads: int, model_spec: str | None,
+         device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
@@ -65,13 +70,19 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     was classified); an input column with one of these names makes the added one
     predicted_<name>. Shipped models: world (default when present) and eu.
 
+    The world model knows the sea: a point beyond territorial waters (12 nautical
+    miles) of every land gets no country and the error 'open sea: nearest land ~N km'
+    (counted as a failed row, exit code 1, so that exit 0 still means every row got a
+    country); --sea nearest gives it the nearest country instead. South of 60S the
+    country is Antarctica (AQ).
+
     With -o FILE --resume, a rerun classifies only the rows FILE does not hold yet and
     appends them, flushed to disk batch by batch, so a run killed at any point loses
     nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
-        model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
-                           threads=threads)
+        classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)
+        model = classifier.model
         if top_k > len(model.contract.labels):
             raise UsageError(f"--top-k {top_k}: the model knows only "
                              f"{len(model.contract.labels)} countries")
@@ -85,13 +96,13 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
             columns = table.header + added_names(table.header, added)
             settings = {"--lat-col": table.header[table.lat_index],
                         "--lon-col": table.header[table.lon_index],
-                        "--min-confidence": min_confidence, "--top-k": top_k}
+                        "--min-confidence": min_confidence, "--top-k": top_k, "--sea": sea}
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
                           summary_json=summary_json, quiet=quiet, inputs=[csv_file],
                           settings=settings, input_columns=len(table.header)) as job:
                 _skip_done(job, table)
-                _classify(job, table, model, batch_size, added, top_k, min_confidence)
+                _classify(job, table, classifier, batch_size, added, (top_k, min_confidence, sea))
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -120,12 +131,13 @@ def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
     job.skip(skipped)
 
 
-def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_size: int,
-              added: list[str], top_k: int, min_confidence: float) -> None:
+def _classify(job: BatchJob, table: CoordinateCsv, classifier: CountryClassifier,
+              batch_size: int, added: list[str], options: tuple[int, float, str]) -> None:
     """Classify and write the rows not done yet, chunk by chunk, reading the next chunk
-    while the model runs. CSV output takes plain lines the fast way (see mixed.py)."""
+    while the model runs. CSV output takes plain lines the fast way (see mixed.py);
+    `options` are top_k, min_confidence and sea."""
     if job.format == "csv":
-        render = ChunkCsv(model, top_k, min_confidence, added)
+        render = ChunkCsv(classifier, *options, added)
         chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
 
         def write(chunk: MixedChunk) -> None:
@@ -134,9 +146,8 @@ def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_siz
         chunks = table.chunks(batch_size)
 
         def write(chunk: CoordinateChunk) -> None:
-            predictions = predict_countries(model, chunk.latlon[valid_rows(chunk)], top_k,
-                                            min_confidence)
-            job.write(*result_rows(chunk, predictions, added))
+            top = classifier.top(chunk.latlon[valid_rows(chunk)], *options)
+            job.write(*result_rows(chunk, prediction_dicts(classifier.model, top), added))
     with closing(read_ahead(chunks)) as ahead:
         for chunk in ahead:
             write(chunk)

@@ -1,21 +1,46 @@
-"""The inference core for cities: (lat, lon) batches in, country columns out."""
+"""The inference core for cities: (lat, lon) batches in, the top countries and each row's
+reason for having none (open sea, low confidence) out."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from batch_classifier.inference.contract import ModelContract
+from batch_classifier.inference.errors import ModelContractError, RowError
 from batch_classifier.inference.session import LoadedModel
 
-# Rows per ONNX Runtime call: the graph's float64 Fourier features cost ~2 KiB a row, so
-# larger calls only grow the session's memory arena.
+# Rows per ONNX Runtime call: larger calls only grow the session's memory arena.
 MODEL_BATCH = 4096
 # One ONNX Runtime thread: the other core reads and writes the CSV meanwhile, and on a
 # shared machine extra spinning threads slow the model down (bench/bench_vs_pandas.py).
 MODEL_THREADS = 1
-LOW_CONFIDENCE = "low confidence"  # the error kind of a row below --min-confidence
+SEA_CHOICES = ("none", "nearest")  # --sea: what a point at open sea gets
+LOW_CONFIDENCE, OPEN_SEA = "low confidence", "open sea"  # error kinds
+
+
+@dataclass(frozen=True)
+class SeaRule:
+    """How a model says a point is at open sea: an output of km to the nearest land,
+    and the distance beyond which no country's waters reach."""
+
+    output: int
+    open_sea_km: float
+
+
+def sea_rule(model: LoadedModel) -> SeaRule | None:
+    """The model's open-sea rule, from its metadata (None: the model knows no sea)."""
+    raw = model.contract.extra.get("land_distance")
+    if raw is None:
+        return None
+    try:
+        spec = json.loads(raw)
+        return SeaRule(model.output_index(spec["output"]), float(spec["open_sea_km"]))
+    except (ValueError, KeyError, TypeError):
+        raise ModelContractError(f"{model.path}: model metadata 'land_distance' is not "
+                                 '{"output": NAME, "open_sea_km": KM}') from None
 
 
 def prediction_columns(top_k: int) -> list[str]:
@@ -26,44 +51,65 @@ def prediction_columns(top_k: int) -> list[str]:
     return columns
 
 
-def predict_countries(model: LoadedModel, latlon: np.ndarray, top_k: int = 1,
-                      min_confidence: float = 0.0) -> list[dict[str, Any]]:
-    """Predict the top-k countries for each (lat, lon) row; one dict of columns per row.
+@dataclass
+class TopCountries:
+    """The answer for a batch of points: label indices and probabilities of the top-k
+    countries of each row (best first), and per row None or why it gets no country."""
 
-    A row whose best probability is below `min_confidence` gets no country and an error.
-    """
-    return prediction_dicts(model.contract, *top_predictions(model, latlon, top_k),
-                            min_confidence)
+    best: np.ndarray
+    probabilities: np.ndarray
+    errors: list[RowError | None]
 
+    def __len__(self) -> int:
+        return len(self.errors)
 
-def prediction_dicts(contract: ModelContract, best: np.ndarray, best_probs: np.ndarray,
-                     min_confidence: float) -> list[dict[str, Any]]:
-    """One dict of the added columns per row from `top_predictions`' arrays."""
-    names, codes = contract.labels, contract.label_codes
-    columns = prediction_columns(best.shape[1])
-    rows = []
-    for indices, probs in zip(best.tolist(), best_probs.tolist(), strict=True):
-        if probs[0] < min_confidence:
-            rows.append({"error": low_confidence(probs[0], codes[indices[0]], min_confidence)})
-            continue
-        values: list[Any] = []
-        for index, prob in zip(indices, probs, strict=True):
-            values += [names[index], codes[index], round(prob, 6)]
-        rows.append(dict(zip(columns, values, strict=True)))
-    return rows
+    def part(self, start: int, stop: int) -> TopCountries:
+        """Rows start..stop-1."""
+        return TopCountries(self.best[start:stop], self.probabilities[start:stop],
+                            self.errors[start:stop])
 
 
-def top_predictions(model: LoadedModel, latlon: np.ndarray,
-                    top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(label indices, probabilities) of the top-k countries of each row, best first
-    (fewer than k when the model has fewer countries)."""
-    k = min(top_k, len(model.contract.labels))
-    if len(latlon) == 0:
-        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
+def run_model(model: LoadedModel, latlon: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(probabilities [N, C], km to the nearest land [N] or None), in MODEL_BATCH calls."""
     latlon = np.ascontiguousarray(latlon, dtype=np.float32)
-    probabilities = np.concatenate([model.run(latlon[start:start + MODEL_BATCH])
-                                    for start in range(0, len(latlon), MODEL_BATCH)])
-    k = min(k, probabilities.shape[1])
+    rule = sea_rule(model)
+    probabilities, land_km = [], []
+    for start in range(0, len(latlon), MODEL_BATCH):
+        outputs = model.run_outputs(latlon[start:start + MODEL_BATCH])
+        probabilities.append(outputs[0])
+        if rule is not None:
+            land_km.append(outputs[rule.output].reshape(-1))
+    if not probabilities:
+        return np.zeros((0, len(model.contract.labels)), np.float32), None
+    return np.concatenate(probabilities), np.concatenate(land_km) if rule else None
+
+
+def open_sea(model: LoadedModel, land_km: np.ndarray | None) -> np.ndarray | None:
+    """True where a point lies beyond every country's waters (None: the model knows no sea)."""
+    rule = sea_rule(model)
+    return None if land_km is None or rule is None else land_km > rule.open_sea_km
+
+
+def top_countries(model: LoadedModel, latlon: np.ndarray, top_k: int = 1,
+                  min_confidence: float = 0.0, sea: str = "none") -> TopCountries:
+    """The top-k countries of each (lat, lon) row (fewer when the model has fewer). A row
+    the model places at open sea (with `sea="none"`) or whose best probability is below
+    `min_confidence` gets an error instead of a country."""
+    probabilities, land_km = run_model(model, latlon)
+    best, best_probs = _top_k(probabilities, min(top_k, probabilities.shape[1]))
+    errors: list[RowError | None] = [None] * len(best)
+    codes = model.contract.label_codes
+    unsure = np.flatnonzero(best_probs[:, 0].astype(np.float64) < min_confidence)
+    for i in unsure.tolist():
+        errors[i] = RowError(LOW_CONFIDENCE, low_confidence(
+            float(best_probs[i, 0]), codes[best[i, 0]], min_confidence))
+    at_sea = open_sea(model, land_km) if sea == "none" else None
+    for i in np.flatnonzero(at_sea).tolist() if at_sea is not None else ():
+        errors[i] = RowError(OPEN_SEA, f"open sea: nearest land ~{land_km[i]:.0f} km")
+    return TopCountries(best, best_probs, errors)
+
+
+def _top_k(probabilities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k == 1:  # the common case, at a fraction of argpartition's cost
         best = probabilities.argmax(axis=1)[:, None]
         return best, np.take_along_axis(probabilities, best, axis=1)
@@ -71,6 +117,24 @@ def top_predictions(model: LoadedModel, latlon: np.ndarray,
     best_probs = np.take_along_axis(probabilities, best, axis=1)
     order = np.argsort(-best_probs, axis=1)
     return np.take_along_axis(best, order, axis=1), np.take_along_axis(best_probs, order, axis=1)
+
+
+def prediction_dicts(model: LoadedModel, top: TopCountries) -> list[dict[str, Any]]:
+    """One dict of the added columns per row; a row with an error gets only `error`
+    (its RowError)."""
+    names, codes = model.contract.labels, model.contract.label_codes
+    columns = prediction_columns(top.best.shape[1])
+    rows: list[dict[str, Any]] = []
+    for indices, probs, error in zip(top.best.tolist(), top.probabilities.tolist(),
+                                     top.errors, strict=True):
+        if error is not None:
+            rows.append({"error": error})
+            continue
+        values: list[Any] = []
+        for index, prob in zip(indices, probs, strict=True):
+            values += [names[index], codes[index], round(prob, 6)]
+        rows.append(dict(zip(columns, values, strict=True)))
+    return rows
 
 
 def low_confidence(best_prob: float, best_code: str, min_confidence: float) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from batch_classifier.inference.cities.predict import LOW_CONFIDENCE
-from batch_classifier.inference.cities.reader import CoordinateChunk, RowError
+from batch_classifier.inference.cities.reader import CoordinateChunk
 
 
 def valid_rows(chunk: CoordinateChunk) -> list[int]:
@@ -17,15 +16,13 @@ def valid_rows(chunk: CoordinateChunk) -> list[int]:
 def result_rows(chunk: CoordinateChunk, predictions: list[dict[str, Any]],
                 added: list[str]) -> tuple[list[list[Any]], list[str | None]]:
     """Input fields followed by the `added` columns for every row of the chunk, given
-    the prediction dicts of its valid rows in order; and each row's error kind (None
-    when classified)."""
+    the prediction dicts of its valid rows in order (see predict.prediction_dicts); and
+    each row's error kind (None when classified)."""
     by_row = dict(zip(valid_rows(chunk), predictions, strict=True))
     rows, kinds = [], []
     for i, fields in enumerate(chunk.rows):
-        error = chunk.errors[i]
-        prediction = by_row.get(i, {})
-        if error is None and prediction.get("error"):
-            error = RowError(LOW_CONFIDENCE, prediction["error"])
+        prediction = dict(by_row.get(i, {}))
+        error = chunk.errors[i] or prediction.get("error")
         prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
         rows.append(fields + [prediction.get(column) for column in added])
         kinds.append(error.kind if error else None)

@@ -9,7 +9,16 @@ import click
 
 from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
-from batch_classifier.trainer.cities.data import add_training_points, load_cities_data
+from batch_classifier.trainer.cities.data import (
+    CitiesData,
+    add_training_points,
+    load_cities_data,
+)
+from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames
+from batch_classifier.trainer.cities.globe_metrics import GlobeReference
+from batch_classifier.trainer.cities.land_distance import LandDistance, distance_codes
+from batch_classifier.trainer.cities.land_points import add_land_points
+from batch_classifier.trainer.cities.landmask import LandRaster, load_land_raster
 from batch_classifier.trainer.cities.train import CitiesConfig
 from batch_classifier.trainer.commands import TrainerGroup
 from batch_classifier.trainer.configs import config_from
@@ -36,6 +45,9 @@ def training_options(func: Any) -> Any:
         click.option("--max-frequency", type=click.FloatRange(1.0),
                      default=defaults.max_frequency, show_default=True,
                      help="Highest Fourier frequency, in cycles per radian of arc."),
+        click.option("--float64-features/--float32-features",
+                     default=defaults.float64_features, show_default=True,
+                     help="Precision of the Fourier angles in training and in the graph."),
         click.option("--epochs", type=click.IntRange(1), default=defaults.epochs,
                      show_default=True),
         click.option("--batch-size", type=click.IntRange(2), default=defaults.batch_size,
@@ -73,6 +85,25 @@ def main() -> None:
 @click.option("--add-train", "extra_sources", multiple=True, metavar="PATH",
               help="Also train on this data source's training split (labels matched by "
                    "ISO code); validation and test stay --data's.")
+@click.option("--land-points", type=click.IntRange(0), default=CitiesConfig.land_points,
+              show_default=True,
+              help="Add this many training points spread uniformly over land (the "
+                   "global-land-mask raster): south of 60S labelled Antarctica, elsewhere "
+                   "by their nearest training places' countries.")
+@click.option("--land-label-km", type=click.FloatRange(min=0.1),
+              default=CitiesConfig.land_label_km, show_default=True,
+              help="A land point's candidate label weighs exp(-km farther than the "
+                   "nearest place / this).")
+@click.option("--land-min-km", type=click.FloatRange(0), default=CitiesConfig.land_min_km,
+              show_default=True,
+              help="Leave out land points this close to a training place (north of 60S).")
+@click.option("--sea-grid", type=click.FloatRange(0), default=CitiesConfig.sea_grid,
+              show_default=True, metavar="DEGREES",
+              help="Put a grid of distances to land (this many degrees apart) in the graph, "
+                   "so classify-cities can tell open sea; 0: none.")
+@click.option("--int8/--no-int8", default=CitiesConfig.int8, show_default=True,
+              help="Quantise the MLP's weights to int8 after export (checked against the "
+                   "float model's labels on validation).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-epoch log.")
 def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
         overwrite: bool, extra_sources: tuple[str, ...], quiet: bool, **hyper: Any) -> None:
@@ -84,14 +115,37 @@ def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
     for extra in extra_sources:
         data = add_training_points(data, load_cities_data(extra))
     folder = prepare_run_folder(out, name, "cities", overwrite)
+    config = config_from(CitiesConfig, hyper)
+    data, globe, land_distance = with_land_and_sea(data, config)
     click.echo(f"data: {data.source} ({len(data.train)}/{len(data.val)}/{len(data.test)} "
                f"train/val/test, {len(data.names)} classes, {data.fingerprint})", err=True)
-    result = train_cities(data, config_from(CitiesConfig, hyper),
+    result = train_cities(data, config, land_distance=land_distance,
                           log=(lambda _: None) if quiet else lambda m: click.echo(m, err=True))
-    onnx_path = save_run(result, data, folder, name)
+    onnx_path = save_run(result, data, folder, name, globe)
     m = result.metrics
     click.echo(f"best epoch {result.best_epoch}: val {m['val_acc']:.4f}  test {m['test_acc']:.4f}"
                f"  -> {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB)")
+
+
+def with_land_and_sea(data: CitiesData, config: CitiesConfig,
+                      raster: LandRaster | None = None,
+                      ) -> tuple[CitiesData, GlobeReference | None, LandDistance | None]:
+    """Land points, the globe reference for the card's figures and the graph's land
+    distance grid, as `config` asks (nothing when it asks for neither)."""
+    if not (config.land_points or config.sea_grid):
+        return data, None, None
+    raster = raster or load_land_raster()
+    places = data.train
+    reference = load_geonames(data.source) if is_geonames_source(data.source) else data
+    if config.land_points:
+        data = add_land_points(data, raster, config.land_points, config.land_label_km,
+                               config.seed, config.land_min_km)
+    globe = GlobeReference.build(raster, reference, places)
+    land_distance = None
+    if config.sea_grid:
+        codes = distance_codes(raster, places.latlon, config.sea_grid)
+        land_distance = LandDistance(codes, config.sea_grid)
+    return data, globe, land_distance
 
 
 @main.command()
@@ -123,8 +177,17 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
 @click.option("--antimeridian-km", type=float, multiple=True, default=(20.0, 100.0, 300.0),
               show_default=True,
               help="Also report accuracy for points this close to the ±180° meridian.")
+@click.option("--globe", is_flag=True,
+              help="Also: accuracy as classify-cities shows it (open sea = no country) and "
+                   "near coasts; open-sea points > 200 km from every GeoNames place without "
+                   "a country; Antarctic land as AQ; accuracy, ECE and confidence by "
+                   "distance to data on uniform land points (truth: the nearest GeoNames "
+                   "place's country). Points are sampled with the split's own seed.")
+@click.option("--globe-points", type=click.IntRange(100), default=20000, show_default=True,
+              help="Sea and land points sampled for --globe (each).")
 def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
-             aliases: tuple[str, ...], antimeridian_km: tuple[float, ...]) -> None:
+             aliases: tuple[str, ...], antimeridian_km: tuple[float, ...], globe: bool,
+             globe_points: int) -> None:
     """Accuracy (by ISO code) of an exported model on a split of any data source."""
     from batch_classifier.trainer.cities.evaluate import evaluate_model
 
@@ -142,3 +205,15 @@ def evaluate(model_path: str, data_source: str, country_col: str | None, split: 
                    f"({n} points)")
     if result.codes_unknown_to_model:
         click.echo(f"codes the model cannot predict: {', '.join(result.codes_unknown_to_model)}")
+    if globe:
+        from batch_classifier.inference.session import load_model
+        from batch_classifier.trainer.cities.globe_metrics import globe_metrics
+
+        reference = load_geonames()
+        reference_globe = GlobeReference.build(load_land_raster(), reference, reference.train)
+        figures = globe_metrics(load_model(model_path, device="cpu", task="cities"),
+                                getattr(data, split), data.codes, reference_globe, split,
+                                globe_points, mapping)
+        for key, value in figures.items():
+            click.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else
+                       f"  {key}: {value}")

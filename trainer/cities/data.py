@@ -11,6 +11,7 @@ import numpy as np
 from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames
+from batch_classifier.trainer.cities.landmask import NearestPlaces
 from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
 from batch_classifier.trainer.errors import TrainerUsageError
 from batch_classifier.trainer.fingerprint import fingerprint_files
@@ -129,7 +130,7 @@ def add_training_points(main: CitiesData, extra: CitiesData) -> CitiesData:
                                f"{', '.join(unknown)}")
     to_main = np.array([main.codes.index(code) for code in extra.codes])
     labels = to_main[extra.train.labels]
-    nearest = main.train.labels[_nearest(main.train.latlon, extra.train.latlon)]
+    nearest = main.train.labels[NearestPlaces(main.train.latlon).query(extra.train.latlon)[1]]
     keep = np.isin(nearest, to_main)
     train = CitySplit(np.concatenate([main.train.latlon, extra.train.latlon[keep]]),
                       np.concatenate([main.train.labels, labels[keep]]))
@@ -139,18 +140,4 @@ def add_training_points(main: CitiesData, extra: CitiesData) -> CitiesData:
                                  "place in a country it has no class for)"}
     return CitiesData(train, main.val, main.test, main.names, main.codes,
                       fingerprint=f"{main.fingerprint}+{extra.fingerprint}",
-                      source=main.source, provenance=provenance)
-
-
-def _nearest(reference: np.ndarray, queries: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Index of the nearest reference point (on the sphere) for every query point."""
-    import torch
-
-    def unit(latlon: np.ndarray) -> torch.Tensor:
-        lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
-        return torch.from_numpy(np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
-                                          np.sin(lat)], 1).astype(np.float32))
-
-    ref, query = unit(reference), unit(queries)
-    return torch.cat([(query[i:i + chunk] @ ref.T).argmax(1)
-                      for i in range(0, len(query), chunk)]).numpy()
+                      source=main.source, provenance=provenance, soft_labels=main.soft_labels)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from batch_classifier.inference.session import load_model
-from batch_classifier.trainer.cities.data import CitySplit
+from batch_classifier.trainer.cities.splits import CitySplit
 
 EARTH_RADIUS_KM = 6371.0
 

@@ -7,6 +7,9 @@ import math
 import torch
 from torch import nn
 
+from batch_classifier.trainer.cities.land_distance import LandDistance
+from batch_classifier.trainer.cities.landmask import ANTARCTIC_LATITUDE
+
 
 class CoordinateFeatures(nn.Module):
     """(lat, lon) in degrees -> input features, computed inside the exported graph.
@@ -15,12 +18,15 @@ class CoordinateFeatures(nn.Module):
     wraps at +-180 and the poles are single points, then through sin/cos of random
     projections at log-uniformly spread frequencies (1 to `max_frequency` cycles per
     radian). Without them, (lat, lon) are standardised with the training statistics.
+    `float64` computes the angles in double precision (the first world model did; float32
+    moves a feature by ~1e-4 at the highest frequencies, see docs/cities-models.md).
     """
 
     def __init__(self, fourier: bool, n_frequencies: int, max_frequency: float,
-                 mean: torch.Tensor, std: torch.Tensor, seed: int):
+                 mean: torch.Tensor, std: torch.Tensor, seed: int, float64: bool = False):
         super().__init__()
         self.fourier = fourier
+        self.dtype = torch.float64 if float64 else torch.float32
         generator = torch.Generator().manual_seed(seed)
         directions = torch.randn(3, n_frequencies, generator=generator)
         directions = directions / directions.norm(dim=0, keepdim=True)
@@ -33,12 +39,10 @@ class CoordinateFeatures(nn.Module):
     def forward(self, latlon: torch.Tensor) -> torch.Tensor:
         if not self.fourier:
             return (latlon - self.mean) / self.std
-        # float64 here: high-frequency angles reach ~1e3 rad, where float32 rounding would
-        # make training, PyTorch and ONNX Runtime disagree in the features.
-        radians = latlon.double() * (math.pi / 180.0)
+        radians = latlon.to(self.dtype) * (math.pi / 180.0)
         lat, lon = radians[:, 0:1], radians[:, 1:2]
         xyz = torch.cat([lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()], dim=1)
-        angles = xyz @ self.projection.double()
+        angles = xyz @ self.projection.to(self.dtype)
         return torch.cat([xyz, angles.sin(), angles.cos()], dim=1).float()
 
 
@@ -74,12 +78,31 @@ class CountryMLP(nn.Module):
 
 
 class CountryProbabilities(nn.Module):
-    """What gets exported: softmax(logits / temperature), temperature fitted on validation."""
+    """What gets exported: softmax(logits / temperature), temperature fitted on validation;
+    with `land_distance`, also the km from each point to the nearest land. With an
+    `antarctica` class, every point south of 60S gets it with probability 1: the
+    Antarctic Treaty area holds no other country, so the graph says so exactly instead
+    of leaving a learnt boundary near the islands there."""
 
-    def __init__(self, mlp: CountryMLP, temperature: float = 1.0):
+    def __init__(self, mlp: CountryMLP, temperature: float = 1.0,
+                 land_distance: LandDistance | None = None, antarctica: int | None = None):
         super().__init__()
         self.mlp = mlp
+        self.land_distance = land_distance
         self.register_buffer("temperature", torch.tensor(float(temperature)))
+        self.register_buffer("antarctica", None if antarctica is None else (
+            nn.functional.one_hot(torch.tensor([antarctica]), mlp.head.out_features).float()))
 
-    def forward(self, latlon: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.mlp(latlon) / self.temperature, dim=1)
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the exported graph's outputs, in `forward`'s order."""
+        return ["output"] + (["land_distance_km"] if self.land_distance is not None else [])
+
+    def forward(self, latlon: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        probabilities = torch.softmax(self.mlp(latlon) / self.temperature, dim=1)
+        if self.antarctica is not None:
+            south = latlon[:, 0:1] < ANTARCTIC_LATITUDE
+            probabilities = torch.where(south, self.antarctica, probabilities)
+        if self.land_distance is None:
+            return probabilities
+        return probabilities, self.land_distance(latlon)

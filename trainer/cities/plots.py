@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from batch_classifier.trainer.cities.data import CitiesData  # noqa: E402
 from batch_classifier.trainer.cities.model import CountryProbabilities  # noqa: E402
+from batch_classifier.trainer.cities.splits import CitiesData  # noqa: E402
 from batch_classifier.trainer.cities.train import predict_grid  # noqa: E402
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from batch_classifier.trainer.cities.data import CitiesData
+from batch_classifier.trainer.cities.splits import CitiesData
 from batch_classifier.trainer.cities.train import CitiesConfig, train_cities
 
 GRID = [(depth, 16) for depth in (1, 2, 6, 10)] + [(6, width) for width in (8, 32, 64)]

@@ -12,12 +12,14 @@ import torch
 from torch import nn
 
 from batch_classifier.trainer.calibration import expected_calibration_error, fit_temperature
-from batch_classifier.trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.cities.land_distance import LandDistance
+from batch_classifier.trainer.cities.land_points import ANTARCTICA
 from batch_classifier.trainer.cities.model import (
     CoordinateFeatures,
     CountryMLP,
     CountryProbabilities,
 )
+from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
 
 # Per epoch, eval-mode train accuracy is measured on this many training points (the
 # selected model's is measured on all of them at the end).
@@ -35,12 +37,18 @@ class CitiesConfig:
     fourier: bool = True
     n_frequencies: int = 128
     max_frequency: float = 1000.0
+    float64_features: bool = False
     epochs: int = 40
     batch_size: int = 512
     lr: float = 3e-3
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
     seed: int = 0
+    land_points: int = 0
+    land_label_km: float = 50.0
+    land_min_km: float = 0.0
+    sea_grid: float = 0.0
+    int8: bool = False
 
 
 @dataclass
@@ -59,20 +67,26 @@ def build_model(config: CitiesConfig, data: CitiesData) -> CountryMLP:
     """A fresh MLP for `data`'s classes, its features normalised on the training split."""
     train = torch.from_numpy(data.train.latlon)
     features = CoordinateFeatures(config.fourier, config.n_frequencies, config.max_frequency,
-                                  mean=train.mean(0), std=train.std(0), seed=config.seed)
+                                  mean=train.mean(0), std=train.std(0), seed=config.seed,
+                                  float64=config.float64_features)
     return CountryMLP(features, len(data.names), config.depth, config.width,
                       config.batch_norm, config.residual)
 
 
-def train_cities(data: CitiesData, config: CitiesConfig,
-                 log: Callable[[str], None] = print) -> TrainResult:
-    """Train, keep the best-on-validation epoch, calibrate, and measure every split."""
+def train_cities(data: CitiesData, config: CitiesConfig, log: Callable[[str], None] = print,
+                 land_distance: LandDistance | None = None) -> TrainResult:
+    """Train, keep the best-on-validation epoch, calibrate, and measure every split.
+
+    Soft-labelled training rows get a label drawn anew each epoch; `land_distance`
+    (no weights to train) joins the exported model as its second output; a model with
+    an Antarctica class gives it to every point south of 60S.
+    """
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
     started = time.time()
     model = build_model(config, data)
     x_train = torch.from_numpy(data.train.latlon)
-    y_train = torch.from_numpy(data.train.labels)
+    y_train = torch.from_numpy(data.train.labels.copy())
     steps = max(1, (len(x_train) + config.batch_size - 1) // config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
@@ -80,12 +94,15 @@ def train_cities(data: CitiesData, config: CitiesConfig,
                                                    total_steps=config.epochs * steps)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     generator = torch.Generator().manual_seed(config.seed)
+    label_rng = np.random.default_rng([config.seed, 2])
     train_sample = _sample(data.train, TRAIN_SAMPLE, config.seed)
     history: list[dict[str, float]] = []
     best_state, best_acc, best_epoch = None, -1.0, 0
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(len(x_train), generator=generator)
+        if data.soft_labels is not None:
+            y_train[data.soft_labels.rows] = torch.from_numpy(data.soft_labels.draw(label_rng))
         total_loss, total_correct = 0.0, 0
         for start in range(0, len(order), config.batch_size):
             batch = order[start:start + config.batch_size]
@@ -112,7 +129,8 @@ def train_cities(data: CitiesData, config: CitiesConfig,
             best_state, best_acc, best_epoch = copy.deepcopy(model.state_dict()), val_acc, epoch
     model.load_state_dict(best_state)
     model.eval()
-    calibrated = calibrate(model, data.val)
+    antarctica = data.codes.index(ANTARCTICA[1]) if ANTARCTICA[1] in data.codes else None
+    calibrated = calibrate(model, data.val, land_distance, antarctica)
     metrics = measure(calibrated, data, history[best_epoch - 1])
     return TrainResult(calibrated, config, best_epoch, history, metrics, time.time() - started)
 
@@ -141,10 +159,11 @@ def evaluate(model: CountryMLP, split: CitySplit) -> tuple[float, float]:
     return loss, float((logits.argmax(1) == labels).float().mean())
 
 
-def calibrate(model: CountryMLP, val: CitySplit) -> CountryProbabilities:
+def calibrate(model: CountryMLP, val: CitySplit, land_distance: LandDistance | None = None,
+              antarctica: int | None = None) -> CountryProbabilities:
     """Wrap `model` with the softmax temperature that fits the validation split best."""
     temperature = fit_temperature(logits_of(model, val), torch.from_numpy(val.labels))
-    return CountryProbabilities(model, temperature).eval()
+    return CountryProbabilities(model, temperature, land_distance, antarctica).eval()
 
 
 def measure(model: CountryProbabilities, data: CitiesData,

@@ -15,6 +15,7 @@ from batch_classifier.inference.errors import ModelContractError
 from batch_classifier.inference.images.cli import main as classify_images
 from batch_classifier.inference.session import load_model
 from tests.jobs_support import brightness_model, run_cli
+from tests.test_contract import _rewrite_metadata as rewrite_metadata
 
 CITIES = {"task": "cities", "model_name": "m", "output": "probabilities",
           "input_contract": {"dtype": "float32", "shape": ["N", 2]},
@@ -22,15 +23,9 @@ CITIES = {"task": "cities", "model_name": "m", "output": "probabilities",
 
 
 def with_labels(source, target, labels: list[str]):
-    model = onnx.load(str(source))
-    props = {p.key: p.value for p in model.metadata_props}
-    props["labels"], props["label_codes"] = json.dumps(labels), json.dumps(labels)
-    del model.metadata_props[:]
-    for key, value in props.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(target))
-    return target
+    def change(props):
+        props["labels"] = props["label_codes"] = json.dumps(labels)
+    return rewrite_metadata(source, target, change)
 
 
 def linear_cities_model(path, classes: int, declared_width: int | str, inputs: int = 2):

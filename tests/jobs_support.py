@@ -171,3 +171,11 @@ def peak_rss_mib(code: str, *args: str | Path, timeout: int = 300,
 def cli_code(module: str) -> str:
     """Code that runs the CLI of `batch_classifier.inference.<module>.cli` on sys.argv."""
     return f"from batch_classifier.inference.{module}.cli import main\nmain()"
+
+
+def cities_peak_mib(source: Path, model: Path) -> float:
+    """Peak resident MiB of classify-cities on `source` (output beside it)."""
+    result, peak = peak_rss_mib(cli_code("cities"), source, "--model", model, "-q",
+                                "-o", f"{source}.out", timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    return peak

@@ -12,10 +12,10 @@ import pytest
 
 from batch_classifier.inference.cities import bytelines, mixed, reader, records
 from batch_classifier.inference.cities.bytelines import ByteLines
+from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.inference.cities.decimals import parse_decimals
 from batch_classifier.inference.cities.fastcsv import ChunkCsv, confidence_text
 from batch_classifier.inference.cities.mixed import MixedChunks
-from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.inference.cities.predict import prediction_columns, prediction_dicts
 from batch_classifier.inference.cities.reader import CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from batch_classifier.inference.files.walk import walk_files
 from batch_classifier.inference.images.decode import load_rgb
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
-from batch_classifier.inference.jobs.walk import walk_files
 from batch_classifier.inference.session import load_model
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from batch_classifier.inference.files.walk import FoundFile
 from batch_classifier.inference.images.pipeline import decoded_batches
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
 from batch_classifier.inference.session import load_model
@@ -51,7 +52,7 @@ VARIANTS: dict[str, Callable[[Image.Image, Path], Path] | None] = {
 def scores(model, files: list[Path]) -> np.ndarray:
     size = input_size(model)
     return np.concatenate([fake_probabilities(model, b.images)
-                           for b in decoded_batches(files, size, 32)])
+                           for b in decoded_batches(map(FoundFile, files), size, 32)])
 
 
 def main() -> None:

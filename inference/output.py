@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import os
-import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file, open_stream
 
 FORMATS = ("csv", "jsonl")
-_TEMP_SUFFIX = re.compile(r"[a-z0-9_]{8}")  # what tempfile.mkstemp adds
 
 
 def choose_format(path: str | None, requested: str | None) -> str:
@@ -30,23 +27,27 @@ def choose_format(path: str | None, requested: str | None) -> str:
 
 
 class ResultWriter:
-    """Writes result rows with a fixed column order, to stdout or a file.
+    """Writes result rows with a fixed column order, to stdout, a device or pipe, or a file.
 
     To a file, rows normally go to a temporary file beside it that replaces the target
     on `close()`, so a reader never sees a half-written output. With `append=True`
     (resumable runs) they are appended to the target itself, whole records only, and
     flushed to disk after every batch, so a crash loses at most the batch in flight.
+    A device or pipe (`stream=True`) is written as it is, like stdout.
     """
 
-    def __init__(self, path: str | None, fmt: str, columns: list[str], append: bool = False):
+    def __init__(self, path: str | os.PathLike | None, fmt: str, columns: list[str],
+                 append: bool = False, stream: bool = False):
         self.columns = columns
         self.format = fmt
         self._target = Path(path) if path else None
         self._temp_path: Path | None = None
-        self._append = append and self._target is not None
+        self._is_stream = stream or self._target is None
+        self._append = append and not self._is_stream
         self._stream: IO[str] = self._open()
         self._csv = csv.writer(self._stream, lineterminator="\n") if fmt == "csv" else None
-        if self._csv is not None and not (self._append and self._stream.tell() > 0):
+        continued = self._append and os.fstat(self._stream.fileno()).st_size > 0
+        if self._csv is not None and not continued:
             try:
                 with self._write_errors():
                     self._csv.writerow(columns)
@@ -68,16 +69,12 @@ class ResultWriter:
     def _open(self) -> IO[str]:
         if self._target is None:
             return sys.stdout
-        folder = self._target.parent
-        if not folder.is_dir():
-            raise UsageError(f"{self._target}: output folder {folder} does not exist")
-        try:
-            if self._append:
-                return open(self._target, "a", encoding="utf-8", newline="")  # noqa: SIM115
-            fd, temp = tempfile.mkstemp(prefix=f".{self._target.name}.", dir=folder)
-        except OSError as exc:
-            raise UsageError(f"{self._target}: cannot write output ({exc.strerror})") from None
-        self._temp_path = Path(temp)
+        if self._is_stream:
+            fd = open_stream(self._target, "output")
+        elif self._append:
+            fd = open_plain_file(self._target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "output")
+        else:
+            fd, self._temp_path = create_temp(self._target)
         return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def _sync(self) -> None:
@@ -101,10 +98,10 @@ class ResultWriter:
         """Flush; for a file target, move the finished output into place."""
         with self._write_errors():
             self._stream.flush()
-            if self._append:
-                self._stream.close()
+            if self._target is None:
                 return
             if self._temp_path is None:
+                self._stream.close()
                 return
             os.fsync(self._stream.fileno())
             self._stream.close()
@@ -144,16 +141,3 @@ def unique_names(columns: list[str]) -> list[str]:
         seen[column] = seen.get(column, 0) + 1
         names.append(column if seen[column] == 1 else f"{column}_{seen[column]}")
     return names
-
-
-def remove_stale_temps(target: str | os.PathLike) -> int:
-    """Delete temporary files a killed run left beside `target`; return how many.
-
-    Call only while holding the output's lock: then no live run owns them.
-    """
-    target = Path(target)
-    stale = [path for path in target.parent.glob(f".{glob.escape(target.name)}.*")
-             if _TEMP_SUFFIX.fullmatch(path.name[len(target.name) + 2:])]
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)

@@ -127,13 +127,3 @@ def test_resume_refuses_other_options_and_needs_an_output(tmp_path, cities_model
     assert result.exit_code == 2 and "same options" in result.stderr
     result = run_cli(places, "--model", cities_model, "--resume")
     assert result.exit_code == 2 and "--resume needs -o FILE" in result.stderr
-
-
-def test_temp_files_of_a_killed_run_are_cleared(tmp_path, cities_model, places):
-    out = tmp_path / "out.csv"
-    leftover = tmp_path / ".out.csv.abcd_123"
-    leftover.write_text("half")
-    unrelated = tmp_path / ".out.csv.keep-me-please"
-    unrelated.write_text("x")
-    run_cli(places, "--model", cities_model, "-o", out)
-    assert not leftover.exists() and unrelated.exists()

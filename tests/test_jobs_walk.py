@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from batch_classifier.inference.jobs.filekeys import (
+from batch_classifier.inference.files.keys import (
     display_path,
     file_key,
     not_done,
     sha256_of,
     with_hashes,
 )
-from batch_classifier.inference.jobs.walk import FoundFile, walk_files
+from batch_classifier.inference.files.walk import FoundFile, walk_files
 
 IMAGES = frozenset({".jpg", ".png"})
 
@@ -49,7 +49,7 @@ def test_symlink_loops_are_reported_once_and_the_walk_ends(tmp_path):
     os.symlink("self.jpg", tmp_path / "a" / "self.jpg")
     os.symlink("gone.jpg", tmp_path / "a" / "broken.jpg")
     found = list(walk_files([tmp_path], IMAGES))
-    errors = {display_path(f.path).rsplit("/", 1)[-1]: f.error for f in found if f.error}
+    errors = {display_path(f.path).rsplit("/", 1)[-1]: f.error.message for f in found if f.error}
     assert errors["up"].startswith("symlink loop")
     assert "too many levels of symbolic links" in errors["self.jpg"]
     assert errors["broken.jpg"] == "broken symbolic link"
@@ -64,7 +64,7 @@ def test_hostile_names_and_files(tmp_path):
     found = by_name(walk_files([tmp_path], IMAGES))
     assert "caf\\xe9 latin-1.jpg" in found and found["caf\\xe9 latin-1.jpg"].error is None
     assert found["new\nline and space.jpg"].error is None
-    assert found["pipe.jpg"].error == "not a regular file"
+    assert found["pipe.jpg"].error.message == "not a regular file"
     assert display_path(found["caf\\xe9 latin-1.jpg"].path).encode("utf-8")  # writable
 
 
@@ -80,7 +80,7 @@ def test_unreadable_folder_is_an_error_row(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     found = by_name(walk_files([tmp_path], IMAGES))
-    assert found["secret"].error == "cannot read folder (permission denied)"
+    assert found["secret"].error.message == "cannot read folder (permission denied)"
     assert found["a.jpg"].error is None
 
 
@@ -93,9 +93,9 @@ def test_files_deleted_while_walking(tmp_path):
         path.unlink()
     rest = list(walk)
     assert first.error is None
-    assert all(f.error == "no such file (deleted while the job ran?)" for f in rest)
+    assert all(f.error.message == "no such file (deleted while the job ran?)" for f in rest)
     gone = list(with_hashes([first], workers=2))
-    assert gone[0].error == "no such file (deleted while the job ran?)"
+    assert gone[0].error.message == "no such file (deleted while the job ran?)"
 
 
 def test_a_folder_of_100000_files_streams(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from batch_classifier.trainer import __version__
+from batch_classifier.trainer.errors import TrainerUsageError
 
 
 def command_line() -> str:
@@ -51,7 +52,7 @@ def prepare_run_folder(out: Path | None, name: str, task: str, overwrite: bool) 
     """The run folder (default runs/<task>-<timestamp>); refuse to replace a model there."""
     folder = out or Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
     if (folder / f"{name}.onnx").exists() and not overwrite:
-        raise click.UsageError(
+        raise TrainerUsageError(
             f"{folder / (name + '.onnx')} exists; pass --overwrite to replace it"
         )
     folder.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,7 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
     """Accuracy of an images model on the test split of every source its card names
     (<data set>/test/{real,fake}), decoded as users' files are, in all and per source
     (None if a data set is absent here)."""
+    from batch_classifier.inference.files.walk import FoundFile
     from batch_classifier.inference.images.pipeline import decoded_batches
     from batch_classifier.inference.images.predict import fake_probabilities, input_size
 
@@ -57,12 +58,13 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
              for root in roots for folder in labels if (root / "test" / folder).is_dir()
              for path in sorted((root / "test" / folder).iterdir())}
     right: dict[str, list[bool]] = {}
-    for batch in decoded_batches(list(truth), input_size(model), 32):
+    for batch in decoded_batches(map(FoundFile, truth), input_size(model), 32):
         if any(batch.errors):
-            raise click.ClickException(f"unreadable test image among {batch.paths}")
+            names = [str(found.path) for found in batch.files]
+            raise click.ClickException(f"unreadable test image among {names}")
         predicted = fake_probabilities(model, batch.images) >= model.contract.threshold
-        for path, guess in zip(batch.paths, predicted.tolist(), strict=True):
-            label, source = truth[path]
+        for found, guess in zip(batch.files, predicted.tolist(), strict=True):
+            label, source = truth[found.path]
             right.setdefault(source, []).append(guess == label)
     every = [hit for hits in right.values() for hit in hits]
     return {"": float(np.mean(every)), **{s: float(np.mean(h)) for s, h in right.items()}}

@@ -1,26 +1,13 @@
-"""The trainer's own error type; the training CLIs turn it into one line on stderr."""
-
-from __future__ import annotations
-
-import functools
-from collections.abc import Callable
-from typing import Any
-
-import click
+"""The trainer's own errors: library code raises these, the train-* commands show them."""
 
 
 class TrainerError(Exception):
-    """A problem with the training data, weights or options, said in one line."""
+    """A problem said in one line (e.g. missing ImageNet weights); exit code 1."""
+
+    exit_code = 1
 
 
-def reported_as_click_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a click command body so a TrainerError becomes click's one-line error."""
+class TrainerUsageError(TrainerError):
+    """Training data, options or a run folder that cannot be used; exit code 2."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TrainerError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
+    exit_code = 2

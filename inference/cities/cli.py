@@ -9,7 +9,7 @@ import click
 from tqdm import tqdm
 
 from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
-from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv, RowError
+from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -19,7 +19,7 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
-from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model
@@ -65,7 +65,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
             columns = table.header + _renamed(table.header, added)
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
-                          summary_json=summary_json, quiet=quiet) as job:
+                          summary_json=summary_json, quiet=quiet, inputs=[csv_file]) as job:
                 _skip_done(job, table)
                 for chunk in table.chunks(batch_size):
                     job.write(*_result_rows(model, chunk, added, top_k, min_confidence))

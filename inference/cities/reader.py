@@ -14,7 +14,7 @@ from typing import IO
 
 import numpy as np
 
-from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.errors import RowError, UsageError
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "lng", "long", "longitude")
@@ -22,14 +22,6 @@ DELIMITERS = ",;\t|"
 MAX_LINE_CHARS = 1 << 20  # a longer physical line is reported as a bad row, never loaded whole
 _OVERLONG = "\x00overlong"
 csv.field_size_limit(MAX_LINE_CHARS)
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one row could not be classified: a short kind (for counts) and a message."""
-
-    kind: str
-    message: str
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from itertools import takewhile
 from pathlib import Path
 
 import click
@@ -19,6 +20,8 @@ from batch_classifier.inference.cli_common import (
     show_progress,
 )
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.files.keys import display_path, key_columns, not_done, with_hashes
+from batch_classifier.inference.files.walk import walk_files
 from batch_classifier.inference.images.decode import DEFAULT_MAX_PIXELS
 from batch_classifier.inference.images.pipeline import DecodedBatch, decoded_batches
 from batch_classifier.inference.images.predict import (
@@ -28,16 +31,7 @@ from batch_classifier.inference.images.predict import (
     labels_for,
 )
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
-from batch_classifier.inference.jobs.feed import FileFeed
-from batch_classifier.inference.jobs.filekeys import (
-    display_path,
-    key_columns,
-    not_done,
-    with_hashes,
-)
 from batch_classifier.inference.jobs.job import BatchJob
-from batch_classifier.inference.jobs.summary import error_kind
-from batch_classifier.inference.jobs.walk import FoundFile, walk_files
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model
 
@@ -85,7 +79,8 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
         keys = key_columns(content_hash) if resume else ()
         with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
                       output_path=output_path, output_format=output_format, resume=resume,
-                      summary_json=summary_json, quiet=quiet, key_columns=keys) as job:
+                      summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
+                      input_suffixes=IMAGE_SUFFIXES) as job:
             _classify(job, model, paths, size, cutoff, batch_size, workers, max_pixels,
                       keys, quiet)
             if not job.summary.seen:
@@ -108,26 +103,16 @@ def _classify(job: BatchJob, model: LoadedModel, paths: tuple[Path, ...], size: 
         found = with_hashes(found, workers or min(8, os.cpu_count() or 1))
     if job.done.keys:
         found = not_done(found, job.done.keys, content_hash, lambda: job.skip(1))
-    extra = keys[1:]
-
-    def write(rows: list[list], files: list[FoundFile]) -> None:
-        job.write([row + [getattr(f, name) for name in extra] for row, f in
-                   zip(rows, files, strict=True)],
-                  [error_kind(row[-1]) if row[-1] else None for row in rows])
-        bar.update(len(rows))
-
-    def write_failed(files: list[FoundFile]) -> None:
-        write([[display_path(f.path), None, None, f.error] for f in files], files)
-
-    feed = FileFeed(found, batch_size, write_failed, lambda: job.stopping)
+    found = takewhile(lambda _: not job.stopping, found)
     with tqdm(unit="img", disable=not show_progress(quiet), desc="classify-images") as bar:
-        for batch in decoded_batches(feed.paths(), size, batch_size, workers, max_pixels):
+        for batch in decoded_batches(found, size, batch_size, workers, max_pixels):
             rows = result_rows(model, batch, threshold)
-            write(rows, feed.take(len(rows)))
-            feed.flush_failed()
+            job.write([row + [getattr(f, name) for name in keys[1:]]
+                       for row, f in zip(rows, batch.files, strict=True)],
+                      [error and error.kind for error in batch.errors])
+            bar.update(len(rows))
             if job.stopping:
                 break
-        feed.flush_failed()
 
 
 def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> list[list]:
@@ -137,10 +122,11 @@ def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> li
     predicted = dict(zip(batch.ok, zip(labels, probabilities.tolist(), strict=True),
                          strict=True))
     rows = []
-    for i, (path, error) in enumerate(zip(batch.paths, batch.errors, strict=True)):
+    for i, (found, error) in enumerate(zip(batch.files, batch.errors, strict=True)):
         label, probability = predicted.get(i, (None, None))
-        rows.append([display_path(path), label,
-                     None if probability is None else round(probability, 6), error])
+        rows.append([display_path(found.path), label,
+                     None if probability is None else round(probability, 6),
+                     error and error.message])
     return rows
 
 

@@ -11,13 +11,36 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from batch_classifier.inference.errors import RowError
+
 DEFAULT_MAX_PIXELS = 100_000_000
 # A size check of our own (below) is the real guard; this keeps PIL from refusing first.
 Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageDecodeError(Exception):
-    """A file that is not an image this tool can read (message says why)."""
+    """A file that is not an image this tool can read (`kind` and message say why)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def decode_file(path: Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+                ) -> np.ndarray | RowError:
+    """`load_rgb` for one found file: the image, or why it cannot be read."""
+    try:
+        return load_rgb(path, size, max_pixels)
+    except ImageDecodeError as exc:
+        return RowError(exc.kind, str(exc))
+    except FileNotFoundError:
+        return RowError("no such file", "no such file")
+    except IsADirectoryError:
+        return RowError("is a directory", "is a directory")
+    except PermissionError:
+        return RowError("permission denied", "permission denied")
+    except MemoryError:
+        return RowError("too large to decode", "too large to decode")
 
 
 def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -35,17 +58,18 @@ def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) 
                 width, height = image.size
                 if width * height > max_pixels:
                     raise ImageDecodeError(
-                        f"decompression bomb: {width}x{height} pixels is over the limit "
-                        f"of {max_pixels:,}")
+                        "decompression bomb", f"decompression bomb: {width}x{height} pixels "
+                        f"is over the limit of {max_pixels:,}")
                 image.draft("RGB", (size, size))
                 image = ImageOps.exif_transpose(image)
                 return _square(to_rgb(image), size)
     except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
-        raise ImageDecodeError("not an image (unrecognised or empty file)") from None
+        raise ImageDecodeError("not an image", "not an image (unrecognised or empty file)",
+                               ) from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError(f"broken image ({_reason(exc)})") from None
+        raise ImageDecodeError("broken image", f"broken image ({_reason(exc)})") from None
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -1,1 +1,2 @@
-"""What makes a classify-* run safe to schedule: lock, resume, signals, summary, walking."""
+"""What makes a classify-* run safe to schedule: lock, output checks, resume, signals,
+summary."""

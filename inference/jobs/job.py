@@ -1,4 +1,5 @@
-"""The frame around a classify loop: lock, output (atomic or resumable), signals, summary.
+"""The frame around a classify loop: output checks, lock, output (atomic, resumable or a
+stream), signals, summary.
 
 The inference core stays a pure function from a batch of inputs to result rows; a CLI
 reads inputs, calls the core, and hands each batch of rows to `BatchJob.write`.
@@ -6,44 +7,52 @@ reads inputs, calls the core, and hands each batch of rows to `BatchJob.write`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
 from batch_classifier.inference.errors import UsageError
-from batch_classifier.inference.jobs.lock import OutputLock
+from batch_classifier.inference.jobs.fileops import remove_stale_temps
+from batch_classifier.inference.jobs.lock import OutputLock, lock_path
 from batch_classifier.inference.jobs.resume import DoneRecords, drop_superseded, read_done
 from batch_classifier.inference.jobs.stop import GracefulStop
-from batch_classifier.inference.jobs.summary import RunSummary
-from batch_classifier.inference.output import ResultWriter, choose_format, remove_stale_temps
+from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
+from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
+from batch_classifier.inference.output import ResultWriter, choose_format
 from batch_classifier.inference.session import LoadedModel
 
 
 class BatchJob:
     """One run writing `columns` rows (use as a context manager around the loop).
 
-    With an output file: holds its lock, clears temp files a killed run left, and with
-    `resume` reads back `done` (what the file already holds, torn tail cut off) and
-    appends. SIGINT/SIGTERM set `stopping`; the loop finishes its batch and leaves.
-    On leaving: the output is closed (or dropped on an error), the summary reported.
+    The paths it will write are checked first (see `targets`): none may be one of
+    `inputs` or named with one of `input_suffixes`. With an output file: holds its lock,
+    clears temp files a killed run left, and with `resume` reads back `done` (what the
+    file already holds, torn tail cut off) and appends. SIGINT/SIGTERM set `stopping`;
+    the loop finishes its batch and leaves. On leaving: the output is closed (or dropped
+    on an error), the summary reported.
     """
 
     def __init__(self, command: str, unit: str, model: LoadedModel, columns: list[str], *,
                  output_path: str | None, output_format: str | None, resume: bool,
-                 summary_json: str | None, quiet: bool, key_columns: Sequence[str] = ()):
-        if resume and output_path is None:
-            raise UsageError("--resume needs -o FILE (it continues what that file holds)")
-        if summary_json and not Path(summary_json).parent.is_dir():
-            raise UsageError(f"--summary-json {summary_json}: folder does not exist")
+                 summary_json: str | None, quiet: bool, key_columns: Sequence[str] = (),
+                 inputs: Sequence[str | os.PathLike] = (),
+                 input_suffixes: frozenset[str] = frozenset()):
+        self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
+        self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
+                                if summary_json else None)
+        if resume and (self._output is None or self._output.stream):
+            raise UsageError("--resume needs -o FILE, a regular file (it continues what "
+                             "that file holds)")
+        refuse_inputs(self._written_paths(), inputs)
         self.summary = RunSummary(command, unit, model)
         self.done = DoneRecords()
         self._columns = columns
-        self._output = output_path
         self._format = choose_format(output_path, output_format)
         self._resume = resume
-        self._summary_json = summary_json
+        self._summary_file: SummaryFile | None = None
         self._quiet = quiet
         self._key_columns = key_columns
         self._done_paths: set[str] = set()
@@ -52,23 +61,38 @@ class BatchJob:
         self._stop = GracefulStop()
         self._writer: ResultWriter | None = None
 
+    def _written_paths(self) -> dict[str, os.PathLike]:
+        """The paths this run writes, by what they are."""
+        written = {}
+        if self._output and not self._output.stream:
+            written["-o"] = self._output.path
+            written["lock file"] = lock_path(self._output.path)
+        if self._summary_target:
+            written["--summary-json"] = self._summary_target.path
+        return written
+
     def __enter__(self) -> BatchJob:
         with ExitStack() as stack:
             stack.enter_context(self._stop)
-            if self._output is not None:
-                stack.enter_context(OutputLock(self._output))
-                remove_stale_temps(self._output)
+            output = self._output
+            if output and not output.stream:
+                stack.enter_context(OutputLock(output.path))
+                remove_stale_temps(output.path)
                 if self._resume:
                     self._read_done()
-            self._writer = ResultWriter(self._output, self._format, self._columns,
-                                        append=self._resume)
+            if self._summary_target:
+                self._summary_file = SummaryFile(self._summary_target)
+                stack.callback(self._summary_file.discard)
+            self._writer = ResultWriter(output and output.path, self._format, self._columns,
+                                        append=self._resume, stream=bool(output and output.stream))
             self._stack = stack.pop_all()
         return self
 
     def _read_done(self) -> None:
-        self.done = read_done(self._output, self._format, self._columns, self._key_columns)
+        self.done = read_done(self._output.path, self._format, self._columns,
+                              self._key_columns)
         if self.done.repaired_bytes:
-            info(f"{self.summary.command}: {self._output}: cut off a torn last record "
+            info(f"{self.summary.command}: {self._output.path}: cut off a torn last record "
                  f"({self.done.repaired_bytes} bytes) left by an interrupted run", self._quiet)
         info(f"{self.summary.command}: resuming; {self.done.count} {self.summary.unit} "
              "already in the output", self._quiet)
@@ -77,7 +101,7 @@ class BatchJob:
             self._supersedes = len(self._done_paths) < self.done.count
 
     def _drop_superseded(self) -> None:
-        dropped = drop_superseded(self._output, self._format, self._columns,
+        dropped = drop_superseded(self._output.path, self._format, self._columns,
                                   self._key_columns[0])
         info(f"{self.summary.command}: dropped {dropped} older row(s) of files that "
              "changed since", self._quiet)
@@ -115,8 +139,8 @@ class BatchJob:
                 return
             self.summary.finish()
             info(self.summary.line(), self._quiet)
-            if self._summary_json:
-                self.summary.write_json(self._summary_json)
+            if self._summary_file:
+                self._summary_file.write(self.summary.as_dict())
 
     @property
     def exit_code(self) -> int:

@@ -2,7 +2,8 @@
 
 The lock is an advisory `flock` on FILE.lock, not only the file's existence: the kernel
 drops it when the holder dies, even by `kill -9`, so a stale lock is taken over without
-guessing from pids (which get reused) and without a race between two takers.
+guessing from pids (which get reused) and without a race between two takers. A link,
+or anything but a plain file, planted at FILE.lock is refused, never written through.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import os
 from pathlib import Path
 
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.fileops import open_plain_file, same_file
+
+
+def lock_path(output: str | os.PathLike) -> Path:
+    """The lock file of an output: FILE.lock beside it."""
+    return Path(f"{os.fspath(output)}.lock")
 
 
 class LockHeld(UsageError):
@@ -23,7 +30,7 @@ class OutputLock:
 
     def __init__(self, output: str | os.PathLike):
         self.output = Path(output)
-        self.path = Path(f"{os.fspath(output)}.lock")
+        self.path = lock_path(output)
         self._fd: int | None = None
 
     def __enter__(self) -> OutputLock:
@@ -36,10 +43,7 @@ class OutputLock:
     def acquire(self) -> None:
         """Take the lock or raise LockHeld naming the holder; take over a stale one."""
         while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise UsageError(f"{self.path}: cannot create lock file ({exc.strerror})") from None
+            fd = open_plain_file(self.path, os.O_RDWR | os.O_CREAT, "lock file")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -49,7 +53,7 @@ class OutputLock:
                     f"another job (pid {holder or 'unknown'}) is writing {self.output}; "
                     f"lock file {self.path}"
                 ) from None
-            if _same_file(fd, self.path):  # not unlinked by a holder that just finished
+            if same_file(fd, self.path):  # not unlinked by a holder that just finished
                 break
             os.close(fd)
         os.ftruncate(fd, 0)
@@ -58,10 +62,11 @@ class OutputLock:
         self._fd = fd
 
     def release(self) -> None:
-        """Remove the lock file and drop the lock."""
+        """Remove the lock file (if it is still ours) and drop the lock."""
         if self._fd is None:
             return
-        self.path.unlink(missing_ok=True)
+        if same_file(self._fd, self.path):
+            self.path.unlink(missing_ok=True)
         os.close(self._fd)
         self._fd = None
 
@@ -69,10 +74,3 @@ class OutputLock:
 def _read_pid(fd: int) -> int | None:
     text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     return int(text) if text.isdigit() else None
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        return os.stat(path).st_ino == os.fstat(fd).st_ino
-    except FileNotFoundError:
-        return False

@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file
 from batch_classifier.inference.output import unique_names
 
 MAX_RECORD_BYTES = 1 << 26  # longer lines mean this is not an output of ours
@@ -38,13 +38,9 @@ def read_done(path: str | os.PathLike, fmt: str, columns: list[str],
     """Count the complete records of `path` (if it exists), keep the last one and the
     values of `key_columns` of each, and truncate a torn record at the end."""
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         return DoneRecords()
-    try:
-        handle = open(path, "r+b")  # noqa: SIM115 - truncated below, after reading
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot open for --resume ({exc.strerror})") from None
-    with handle:
+    with os.fdopen(open_plain_file(path, os.O_RDWR, "output"), "r+b") as handle:
         done, good_end = DoneRecords(), 0
         key_index = [columns.index(name) for name in key_columns]
         for values, end in _scan(handle, path, fmt, columns):
@@ -70,7 +66,7 @@ def drop_superseded(path: str | os.PathLike, fmt: str, columns: list[str],
     `key_column` (a changed file's new row replaces its old one); return how many went."""
     path = Path(path)
     index = columns.index(key_column)
-    with open(path, "rb") as handle:
+    with os.fdopen(open_plain_file(path, os.O_RDONLY, "output"), "rb") as handle:
         spans: list[tuple[int, int, str | None]] = []
         last: dict[str, int] = {}
         start = 0
@@ -81,7 +77,7 @@ def drop_superseded(path: str | os.PathLike, fmt: str, columns: list[str],
             spans.append((start, end, key))
             start = end
         kept = [(a, b) for i, (a, b, key) in enumerate(spans) if key is None or last[key] == i]
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, temp = create_temp(path)
         with os.fdopen(fd, "wb") as out:
             for a, b in kept:
                 handle.seek(a)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.fileops import create_temp, open_stream, remove_stale_temps
+from batch_classifier.inference.jobs.targets import Target
 from batch_classifier.inference.session import LoadedModel
 
-
-def error_kind(message: str) -> str:
-    """The kind of a free-text error, for counting: its words before any ':' or '('."""
-    return re.split(r"[:(]", message, maxsplit=1)[0].strip() or "error"
+RESERVED_BYTES = 1 << 16  # disk space held for the summary from the start of the run
 
 
 @dataclass
@@ -90,11 +88,60 @@ class RunSummary:
             text += f"; interrupted by {self.interrupted}"
         return text
 
-    def write_json(self, path: str | os.PathLike) -> None:
-        """Write the summary to `path` atomically."""
-        target = Path(path)
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.as_dict(), handle, indent=2)
-            handle.write("\n")
-        os.replace(temp, target)
+
+class SummaryFile:
+    """Where --summary-json goes. For a file, the temporary file and its disk space are
+    taken when the run starts, so a full disk or an unwritable folder is an error before
+    any work, not after; a device or pipe is opened only when the summary is written."""
+
+    def __init__(self, target: Target):
+        self.path = target.path
+        self._fd: int | None = None
+        self._temp: Path | None = None
+        if target.stream:
+            return
+        remove_stale_temps(self.path)
+        self._fd, self._temp = create_temp(self.path)
+        try:
+            os.posix_fallocate(self._fd, 0, RESERVED_BYTES)
+        except OSError as exc:
+            self.discard()
+            raise UsageError(f"--summary-json {self.path}: cannot write "
+                             f"({exc.strerror})") from None
+
+    def write(self, summary: dict[str, Any]) -> None:
+        """Write `summary` as JSON (a file appears atomically, complete)."""
+        data = (json.dumps(summary, indent=2) + "\n").encode()
+        try:
+            if self._temp is None:
+                fd = open_stream(self.path, "--summary-json")
+                try:
+                    _write_all(fd, data)
+                finally:
+                    os.close(fd)
+                return
+            _write_all(self._fd, data)
+            os.ftruncate(self._fd, len(data))
+            os.fsync(self._fd)
+            os.replace(self._temp, self.path)
+            self._temp = None
+        except OSError as exc:
+            raise UsageError(f"--summary-json {self.path}: cannot write "
+                             f"({exc.strerror or exc})") from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Drop the reserved temporary file (if the summary was not written)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

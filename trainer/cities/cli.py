@@ -11,6 +11,7 @@ from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
 from batch_classifier.trainer.cities.data import add_training_points, load_cities_data
 from batch_classifier.trainer.cities.train import CitiesConfig
+from batch_classifier.trainer.commands import TrainerGroup
 from batch_classifier.trainer.configs import config_from
 
 
@@ -50,7 +51,7 @@ def training_options(func: Any) -> Any:
     return stack_options(options, func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train the coordinates -> country MLP and export it to ONNX."""
 

@@ -4,49 +4,23 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import numpy as np
 
 from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames
+from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
+from batch_classifier.trainer.errors import TrainerUsageError
 from batch_classifier.trainer.fingerprint import fingerprint_files
 
 COUNTRY_NAMES = ("country", "country_code", "iso", "iso_code", "cc")
 REFERENCE_FILES = ("train.csv", "validation.csv", "test.csv", "labels.csv")
 
 
-@dataclass
-class CitySplit:
-    """(lat, lon) in degrees and integer class labels."""
-
-    latlon: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclass
-class CitiesData:
-    """A labelled data set split three ways, with its class names and ISO codes."""
-
-    train: CitySplit
-    val: CitySplit
-    test: CitySplit
-    names: list[str]
-    codes: list[str]
-    fingerprint: str
-    source: str
-    provenance: dict[str, str] = field(default_factory=dict)
-
-
 def load_cities_data(source: str, country_col: str | None = None) -> CitiesData:
     """Load 'geonames[:N]', a reference folder (train/validation/test/labels.csv) or a CSV."""
-    from batch_classifier.trainer.cities.geonames import is_geonames_source, load_geonames
-
     if is_geonames_source(source):
         return load_geonames(source)
     path = Path(source)
@@ -54,14 +28,14 @@ def load_cities_data(source: str, country_col: str | None = None) -> CitiesData:
         return load_reference_folder(path)
     if path.is_file():
         return load_generic_csv(path, country_col)
-    raise click.UsageError(f"{source}: no such file or folder")
+    raise TrainerUsageError(f"{source}: no such file or folder")
 
 
 def load_reference_folder(folder: Path) -> CitiesData:
     """The cities-eu layout: unnamed index, long, lat, integer country + labels.csv."""
     missing = [name for name in REFERENCE_FILES if not (folder / name).is_file()]
     if missing:
-        raise click.UsageError(f"{folder}: missing {', '.join(missing)}")
+        raise TrainerUsageError(f"{folder}: missing {', '.join(missing)}")
     with open(folder / "labels.csv", newline="") as handle:
         labels = sorted(csv.DictReader(handle), key=lambda row: int(row["country"]))
     names = [row["name"] for row in labels]
@@ -78,7 +52,7 @@ def _read_reference_split(path: Path, n_classes: int) -> CitySplit:
     latlon = np.array([(float(r["lat"]), float(r["long"])) for r in rows], dtype=np.float32)
     labels = np.array([int(r["country"]) for r in rows], dtype=np.int64)
     if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise click.UsageError(f"{path}: country index outside labels.csv")
+        raise TrainerUsageError(f"{path}: country index outside labels.csv")
     return CitySplit(latlon, labels)
 
 
@@ -92,19 +66,19 @@ def load_generic_csv(path: Path, country_col: str | None) -> CitiesData:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
-            raise click.UsageError(f"{path}: empty file")
+            raise TrainerUsageError(f"{path}: empty file")
         try:
             lat_i = find_column(header, LAT_NAMES, None, "latitude", str(path))
             lon_i = find_column(header, LON_NAMES, None, "longitude", str(path))
             country_i = find_column(header, COUNTRY_NAMES, country_col, "country", str(path))
         except UsageError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise TrainerUsageError(str(exc)) from None
         latlon, values = [], []
         for line, row in enumerate(reader, start=2):
             try:
                 latlon.append((float(row[lat_i]), float(row[lon_i])))
             except (ValueError, IndexError):
-                raise click.UsageError(f"{path}: line {line}: bad coordinates") from None
+                raise TrainerUsageError(f"{path}: line {line}: bad coordinates") from None
             values.append(row[country_i].strip())
     names, codes, labels = _label_countries(values)
     coords = np.array(latlon, dtype=np.float32)
@@ -133,7 +107,7 @@ def _label_countries(values: list[str]) -> tuple[list[str], list[str], np.ndarra
         elif value.lower() in by_name:
             classes[value] = (value, by_name[value.lower()])
         else:
-            raise click.UsageError(f"unknown country {value!r}: use an ISO code or an "
+            raise TrainerUsageError(f"unknown country {value!r}: use an ISO code or an "
                                    "English country name")
     ordered = sorted(set(classes.values()), key=lambda pair: pair[1])
     index = {pair: i for i, pair in enumerate(ordered)}
@@ -151,7 +125,7 @@ def add_training_points(main: CitiesData, extra: CitiesData) -> CitiesData:
     """
     unknown = sorted(set(extra.codes) - set(main.codes))
     if unknown:
-        raise click.UsageError(f"{extra.source}: countries unknown to {main.source}: "
+        raise TrainerUsageError(f"{extra.source}: countries unknown to {main.source}: "
                                f"{', '.join(unknown)}")
     to_main = np.array([main.codes.index(code) for code in extra.codes])
     labels = to_main[extra.train.labels]

@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from batch_classifier.trainer.cities.data import CitiesData, CitySplit
+from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
 from batch_classifier.trainer.fingerprint import fingerprint_strings
 
 SOURCE_PREFIX = "geonames"

@@ -9,8 +9,8 @@ import click
 
 from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
+from batch_classifier.trainer.commands import TrainerGroup
 from batch_classifier.trainer.configs import config_from
-from batch_classifier.trainer.errors import reported_as_click_errors
 from batch_classifier.trainer.images.model import BACKBONES, INPUTS
 from batch_classifier.trainer.images.train import REGIMES, ImagesConfig
 
@@ -109,7 +109,7 @@ class ThresholdType(click.ParamType):
         return threshold
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Train the real vs AI-generated image classifier and export it to ONNX."""
 
@@ -138,7 +138,6 @@ def main() -> None:
               help="Model name: files are <name>.onnx, <name>.json, <name>.*.png.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
 @click.option("-q", "--quiet", is_flag=True, help="No per-step log.")
-@reported_as_click_errors
 def fit(data_sources: tuple[str, ...], out: Path | None, name: str, overwrite: bool,
         quiet: bool, threads: int, **hyper: Any) -> None:
     """Train one model, select its epoch on validation, export ONNX + card + plots."""
@@ -172,7 +171,6 @@ def fit(data_sources: tuple[str, ...], out: Path | None, name: str, overwrite: b
               help="Comma-separated regimes.")
 @click.option("--output", "output_path", type=click.Path(path_type=Path), metavar="FILE",
               help="Also write the markdown table here.")
-@reported_as_click_errors
 def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Path | None,
           threads: int, **hyper: Any) -> None:
     """The original study's protocol: Adam, batch 32, 1 epoch, constant learning rate,
@@ -200,7 +198,6 @@ def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Pa
 @main.command()
 @click.argument("cards", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--split", type=click.Choice(["val", "test"]), default="val", show_default=True)
-@reported_as_click_errors
 def report(cards: tuple[Path, ...], split: str) -> None:
     """Markdown tables of per-source figures from model cards (CARD.json or MODEL.onnx):
     accuracy / ROC AUC per source for every card, then each card's P(fake) quantiles."""

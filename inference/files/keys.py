@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from batch_classifier.inference.jobs.walk import FoundFile, os_reason
+from batch_classifier.inference.files.walk import VANISHED, FoundFile, os_error
 
 STAT_KEY = ("path", "size", "mtime_ns")
 HASH_KEY = ("path", "sha256")
@@ -67,9 +67,9 @@ def _hashed(found: FoundFile) -> FoundFile:
     try:
         return replace(found, sha256=sha256_of(found.path))
     except FileNotFoundError:
-        return replace(found, error="no such file (deleted while the job ran?)")
+        return replace(found, error=VANISHED)
     except OSError as exc:
-        return replace(found, error=os_reason(exc))
+        return replace(found, error=os_error(exc))
 
 
 def not_done(found: Iterable[FoundFile], done: set[tuple[str, ...]], content_hash: bool,

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from batch_classifier.inference.errors import RowError
+
+VANISHED = RowError("no such file", "no such file (deleted while the job ran?)")
+BROKEN_LINK = RowError("broken symbolic link", "broken symbolic link")
+
 
 @dataclass(frozen=True)
 class FoundFile:
@@ -18,7 +23,7 @@ class FoundFile:
     path: Path
     size: int | None = None
     mtime_ns: int | None = None
-    error: str | None = None
+    error: RowError | None = None
     sha256: str | None = None
 
 
@@ -49,7 +54,8 @@ def _walk(root: Path, suffixes: frozenset[str] | None,
         try:
             info = folder.stat()
             if (info.st_dev, info.st_ino) in walked:
-                yield FoundFile(folder, error="symlink loop (this folder was already walked)")
+                yield FoundFile(folder, error=RowError(
+                    "symlink loop", "symlink loop (this folder was already walked)"))
                 continue
             walked.add((info.st_dev, info.st_ino))
             subfolders = []
@@ -63,7 +69,8 @@ def _walk(root: Path, suffixes: frozenset[str] | None,
                         yield _found(Path(entry.path), entry.stat, entry.is_symlink)
             folders += [folder / name for name in sorted(subfolders, reverse=True)]
         except OSError as exc:
-            yield FoundFile(folder, error=f"cannot read folder ({os_reason(exc)})")
+            yield FoundFile(folder, error=RowError("cannot read folder",
+                                                   f"cannot read folder ({os_reason(exc)})"))
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -79,13 +86,11 @@ def _found(path: Path, stat_of: Callable[[], os.stat_result],
     try:
         info = stat_of()
     except FileNotFoundError:
-        broken = _safe(is_symlink)
-        return FoundFile(path, error="broken symbolic link" if broken
-                         else "no such file (deleted while the job ran?)")
+        return FoundFile(path, error=BROKEN_LINK if _safe(is_symlink) else VANISHED)
     except OSError as exc:
-        return FoundFile(path, error=os_reason(exc))
+        return FoundFile(path, error=os_error(exc))
     if not stat.S_ISREG(info.st_mode):
-        return FoundFile(path, error="not a regular file")
+        return FoundFile(path, error=RowError("not a regular file", "not a regular file"))
     return FoundFile(path, info.st_size, info.st_mtime_ns)
 
 
@@ -99,3 +104,9 @@ def _safe(check: Callable[[], bool]) -> bool:
 def os_reason(exc: OSError) -> str:
     """An OSError as a short lower-case reason ('permission denied')."""
     return (exc.strerror or type(exc).__name__).lower()
+
+
+def os_error(exc: OSError) -> RowError:
+    """An OSError met on a file as its row error (the reason is also the kind)."""
+    reason = os_reason(exc)
+    return RowError(reason, reason)

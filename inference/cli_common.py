@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from batch_classifier.inference.output import FORMATS
+from batch_classifier.inference.formats import FORMATS
 from batch_classifier.inference.session import DEVICES
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -1,9 +1,8 @@
-"""Result writers: CSV or JSON Lines, to stdout or to a file that appears atomically."""
+"""Result writers: CSV or JSON Lines, to stdout, a device or pipe, or a file that
+appears atomically (or grows record by record, for a resumable run)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -12,18 +11,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.formats import csv_record, jsonl_record, unique_names
 from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file, open_stream
-
-FORMATS = ("csv", "jsonl")
-
-
-def choose_format(path: str | None, requested: str | None) -> str:
-    """The output format: as requested, else from the file extension, else CSV."""
-    if requested:
-        return requested
-    if path and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    return "csv"
 
 
 class ResultWriter:
@@ -45,17 +34,16 @@ class ResultWriter:
         self._is_stream = stream or self._target is None
         self._append = append and not self._is_stream
         self._stream: IO[str] = self._open()
-        self._csv = csv.writer(self._stream, lineterminator="\n") if fmt == "csv" else None
+        self._json_keys = unique_names(columns)
         continued = self._append and os.fstat(self._stream.fileno()).st_size > 0
-        if self._csv is not None and not continued:
+        if fmt == "csv" and not continued:
             try:
                 with self._write_errors():
-                    self._csv.writerow(columns)
+                    self._stream.write(csv_record(columns))
                     self._sync()
             except UsageError:
                 self.abort()
                 raise
-        self._json_keys = unique_names(columns)
 
     @contextmanager
     def _write_errors(self) -> Iterator[None]:
@@ -84,14 +72,12 @@ class ResultWriter:
 
     def write_rows(self, rows: list[list[Any]]) -> None:
         """Write a batch of rows, each a list of values in the order of `columns`."""
+        if self.format == "csv":
+            text = "".join(map(csv_record, rows))
+        else:
+            text = "".join(jsonl_record(self._json_keys, row) for row in rows)
         with self._write_errors():
-            if self._csv is not None:
-                self._csv.writerows([_csv_cell(value) for value in row] for row in rows)
-            else:
-                keys = self._json_keys
-                lines = (json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
-                         for row in rows)
-                self._stream.write("".join(line + "\n" for line in lines))
+            self._stream.write(text)
             self._sync()
 
     def close(self) -> None:
@@ -123,21 +109,3 @@ class ResultWriter:
         if self._temp_path is not None:
             self._temp_path.unlink(missing_ok=True)
             self._temp_path = None
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value
-
-
-def unique_names(columns: list[str]) -> list[str]:
-    """Column names made unique (name, name_2, ...) so JSON objects lose no value."""
-    seen: dict[str, int] = {}
-    names = []
-    for column in columns:
-        seen[column] = seen.get(column, 0) + 1
-        names.append(column if seen[column] == 1 else f"{column}_{seen[column]}")
-    return names

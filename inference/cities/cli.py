@@ -20,6 +20,7 @@ from batch_classifier.inference.cli_common import (
     show_progress,
 )
 from batch_classifier.inference.errors import RowError, UsageError
+from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model
@@ -62,7 +63,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
                    disable=not show_progress(quiet), desc="classify-cities")
         with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
             added = prediction_columns(top_k) + ["error"]
-            columns = table.header + _renamed(table.header, added)
+            columns = table.header + added_names(table.header, added)
             with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
                           output_format=output_format, resume=resume,
                           summary_json=summary_json, quiet=quiet, inputs=[csv_file]) as job:
@@ -111,12 +112,6 @@ def _result_rows(model: LoadedModel, chunk: CoordinateChunk, added: list[str], t
         rows.append(fields + [prediction.get(column) for column in added])
         kinds.append(error.kind if error else None)
     return rows, kinds
-
-
-def _renamed(header: list[str], columns: list[str]) -> list[str]:
-    """Names for the added columns, prefixed where the input already has the name."""
-    taken = {h.strip().lower() for h in header}
-    return [f"predicted_{c}" if c.lower() in taken else c for c in columns]
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ from typing import Any
 
 from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.formats import choose_format
 from batch_classifier.inference.jobs.fileops import remove_stale_temps
 from batch_classifier.inference.jobs.lock import OutputLock, lock_path
 from batch_classifier.inference.jobs.resume import DoneRecords, drop_superseded, read_done
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
 from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
-from batch_classifier.inference.output import ResultWriter, choose_format
+from batch_classifier.inference.output import ResultWriter
 from batch_classifier.inference.session import LoadedModel
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.formats import unique_names
 from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file
-from batch_classifier.inference.output import unique_names
 
 MAX_RECORD_BYTES = 1 << 26  # longer lines mean this is not an output of ours
 

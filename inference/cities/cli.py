@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
-from batch_classifier.inference.cities.predict import predict_countries, prediction_columns
+from batch_classifier.inference.cities.fastcsv import ChunkCsv
+from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
+from batch_classifier.inference.cities.predict import (
+    MODEL_THREADS,
+    predict_countries,
+    prediction_columns,
+)
 from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
+from batch_classifier.inference.cities.rows import result_rows, valid_rows
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -19,10 +29,11 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
-from batch_classifier.inference.errors import RowError, UsageError
+from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.readahead import read_ahead
 from batch_classifier.inference.session import LoadedModel, load_model
 
 
@@ -37,10 +48,13 @@ from batch_classifier.inference.session import LoadedModel, load_model
               help="Leave the country empty (with an error) when the model is less sure.")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
+@click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
+              help="ONNX Runtime threads for the model (0: one per core); the CSV is "
+                   "read and written by two other threads meanwhile.")
 @output_options
 @job_options
 def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
-         min_confidence: float, batch_size: int, model_spec: str | None, device: str,
+         min_confidence: float, batch_size: int, threads: int, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin).
@@ -55,7 +69,8 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     nothing and duplicates nothing when run again. One run at a time per output.
     """
     try:
-        model = load_model(resolve_model("cities", model_spec), device=device, task="cities")
+        model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
+                           threads=threads)
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None
@@ -68,10 +83,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
                           output_format=output_format, resume=resume,
                           summary_json=summary_json, quiet=quiet, inputs=[csv_file]) as job:
                 _skip_done(job, table)
-                for chunk in table.chunks(batch_size):
-                    job.write(*_result_rows(model, chunk, added, top_k, min_confidence))
-                    if job.stopping:
-                        break
+                _classify(job, table, model, batch_size, added, top_k, min_confidence)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -95,23 +107,28 @@ def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
     job.skip(skipped)
 
 
-def _result_rows(model: LoadedModel, chunk: CoordinateChunk, added: list[str], top_k: int,
-                 min_confidence: float) -> tuple[list[list], list[str | None]]:
-    """Input fields followed by the added columns for every row of the chunk, and each
-    row's error kind (None when classified)."""
-    valid = [i for i, error in enumerate(chunk.errors) if error is None]
-    predictions = predict_countries(model, chunk.latlon[valid], top_k, min_confidence)
-    by_row = dict(zip(valid, predictions, strict=True))
-    rows, kinds = [], []
-    for i, fields in enumerate(chunk.rows):
-        error = chunk.errors[i]
-        prediction = by_row.get(i, {})
-        if error is None and prediction.get("error"):
-            error = RowError("low confidence", prediction["error"])
-        prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
-        rows.append(fields + [prediction.get(column) for column in added])
-        kinds.append(error.kind if error else None)
-    return rows, kinds
+def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_size: int,
+              added: list[str], top_k: int, min_confidence: float) -> None:
+    """Classify and write the rows not done yet, chunk by chunk, reading the next chunk
+    while the model runs. CSV output takes plain lines the fast way (see mixed.py)."""
+    if job.format == "csv":
+        render = ChunkCsv(model, top_k, min_confidence, added)
+        chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
+
+        def write(chunk: MixedChunk) -> None:
+            job.write_csv_text(*render.text(chunk))
+    else:
+        chunks = table.chunks(batch_size)
+
+        def write(chunk: CoordinateChunk) -> None:
+            predictions = predict_countries(model, chunk.latlon[valid_rows(chunk)], top_k,
+                                            min_confidence)
+            job.write(*result_rows(chunk, predictions, added))
+    with closing(read_ahead(chunks)) as ahead:
+        for chunk in ahead:
+            write(chunk)
+            if job.stopping:
+                break
 
 
 if __name__ == "__main__":

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import math
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
+from batch_classifier.inference.cities.bytelines import ByteLines
 from batch_classifier.inference.errors import RowError, UsageError
 
 LAT_NAMES = ("lat", "latitude")
@@ -98,16 +97,16 @@ class CoordinateCsv:
         self._line = 1
         self._rows = self._records()
 
-    def _open(self, path: str) -> IO[str]:
+    def _open(self, path: str) -> ByteLines:
         if path == "-":
-            return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+            return ByteLines(sys.stdin.buffer)
         file = Path(path)
         if not file.exists():
             raise UsageError(f"{path}: no such file")
         if file.is_dir():
             raise UsageError(f"{path}: is a folder, not a CSV file")
         try:
-            return open(file, encoding="utf-8-sig", newline="")
+            return ByteLines(open(file, "rb"))  # noqa: SIM115 - closed in __exit__
         except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
 
@@ -152,9 +151,9 @@ class CoordinateCsv:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield reader.line_num + 1, [], RowError("malformed CSV", f"malformed CSV ({exc})")
+                yield self._line, [], RowError("malformed CSV", f"malformed CSV ({exc})")
                 continue
-            line = reader.line_num + 1  # +1 for the header read separately
+            line = self._line  # the reader never reads ahead of the record it returns
             if not fields or fields == [""]:
                 continue
             if fields == [_OVERLONG]:
@@ -176,11 +175,32 @@ class CoordinateCsv:
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
         """Yield chunks of at most `size` data rows; blank lines are skipped."""
-        while batch := list(itertools.islice(self._rows, size)):
-            chunk = _ChunkBuilder(len(self.header))
-            for line, fields, error in batch:
-                chunk.add(line, fields, error, self)
-            yield chunk.build()
+        while (chunk := self.next_chunk(size)).line_numbers:
+            yield chunk
+
+    def next_chunk(self, size: int) -> CoordinateChunk:
+        """The next (at most) `size` data rows; none at the end of the input."""
+        chunk = _ChunkBuilder(len(self.header))
+        for line, fields, error in itertools.islice(self._rows, size):
+            chunk.add(line, fields, error, self)
+        return chunk.build()
+
+    @property
+    def input_lines(self) -> ByteLines:
+        """The input ahead, for a fast path that reads whole plain lines past the
+        careful reader (between two records: it never holds a line read ahead)."""
+        return self._stream
+
+    @property
+    def lines_read(self) -> int:
+        """Physical lines read so far, the header's included."""
+        return self._line
+
+    def passed_over(self, lines: int, nbytes: int) -> None:
+        """Count lines a fast path consumed from `input_lines`."""
+        self._line += lines
+        if self._on_progress is not None:
+            self._on_progress(nbytes)
 
     def _row_error(self, fields: list[str]) -> RowError | None:
         if len(fields) > len(self.header):

@@ -120,6 +120,16 @@ class BatchJob:
             at = self._columns.index(self._key_columns[0])
             self._supersedes = any(row[at] in self._done_paths for row in rows)
 
+    def write_csv_text(self, text: str, error_kinds: list[str | None]) -> None:
+        """Write a batch of CSV records already rendered (see `output.csv_text`)."""
+        self._writer.write_csv_text(text)
+        self.summary.count(error_kinds)
+
+    @property
+    def format(self) -> str:
+        """The output format: csv or jsonl."""
+        return self._format
+
     def skip(self, count: int) -> None:
         """Count inputs passed over because the output already holds them."""
         self.summary.skip(count)

@@ -73,7 +73,7 @@ class ResultWriter:
     def write_rows(self, rows: list[list[Any]]) -> None:
         """Write a batch of rows, each a list of values in the order of `columns`."""
         if self.format == "csv":
-            text = csv_text(rows)
+            text = "".join(map(csv_record, rows))
         else:
             text = "".join(jsonl_record(self._json_keys, row) for row in rows)
         with self._write_errors():
@@ -81,7 +81,7 @@ class ResultWriter:
             self._sync()
 
     def write_csv_text(self, text: str) -> None:
-        """Write whole CSV records already rendered as `csv_text` renders them."""
+        """Write whole CSV records already rendered (as `formats.csv_record` renders them)."""
         if self.format != "csv":
             raise ValueError("CSV text written to a JSON Lines output")
         with self._write_errors():
@@ -117,8 +117,3 @@ class ResultWriter:
         if self._temp_path is not None:
             self._temp_path.unlink(missing_ok=True)
             self._temp_path = None
-
-
-def csv_text(rows: list[list[Any]]) -> str:
-    """Rows as the CSV records a CSV output holds (see `formats.csv_record`)."""
-    return "".join(map(csv_record, rows))

@@ -59,12 +59,12 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
              for path in sorted((root / "test" / folder).iterdir())}
     right: dict[str, list[bool]] = {}
     for batch in decoded_batches(map(FoundFile, truth), input_size(model), 32):
+        paths = [found.path for found in batch.files]
         if any(batch.errors):
-            names = [str(found.path) for found in batch.files]
-            raise click.ClickException(f"unreadable test image among {names}")
+            raise click.ClickException(f"unreadable test image among {paths}")
         predicted = fake_probabilities(model, batch.images) >= model.contract.threshold
-        for found, guess in zip(batch.files, predicted.tolist(), strict=True):
-            label, source = truth[found.path]
+        for path, guess in zip(paths, predicted.tolist(), strict=True):
+            label, source = truth[path]
             right.setdefault(source, []).append(guess == label)
     every = [hit for hits in right.values() for hit in hits]
     return {"": float(np.mean(every)), **{s: float(np.mean(h)) for s, h in right.items()}}

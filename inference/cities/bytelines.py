@@ -3,15 +3,14 @@ newline="") reads them, that also lends the undecoded bytes ahead to a fast path
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from typing import BinaryIO
 
 BOM = b"\xef\xbb\xbf"
 READ_BYTES = 1 << 22
 _NEWLINE = re.compile(rb"\r\n?|\n")
 _MAX_UTF8_BYTES = 4  # per character
+_CR = 13
 
 
 class ByteLines:
@@ -24,13 +23,13 @@ class ByteLines:
 
     def __init__(self, raw: BinaryIO):
         self._raw = raw
-        self._pipe = _is_pipe(raw)
-        self._read = raw.read1 if self._pipe else raw.read  # a pipe: what has arrived
+        self._read = getattr(raw, "read1", raw.read)  # read1: what a pipe has, no waiting
         self._buffer = b""
         self._pos = 0
         self._eof = False
         self.refills = 0  # changes whenever the buffer (and so its offsets) changes
-        self._fill(len(BOM))
+        while len(self._buffer) < len(BOM) and not self._eof:
+            self._fill(len(BOM))
         if self._buffer.startswith(BOM):
             self._pos = len(BOM)
 
@@ -39,25 +38,25 @@ class ByteLines:
         self._raw.close()
 
     def _fill(self, wanted: int) -> None:
-        """Read until `wanted` bytes lie ahead of the position, or the input ends; from
-        a pipe or terminal only until a whole line lies ahead (its writer may be waiting
-        for our output before sending more)."""
+        """Read until `wanted` bytes lie ahead of the position or the input ends, or,
+        from a pipe, until a short read has brought a whole line (never wait for more
+        than the caller needs to go on)."""
         parts = [self._buffer[self._pos:]]
         ahead = len(parts[0])
         while ahead < wanted and not self._eof:
-            if self._pipe and b"\n" in parts[-1]:
-                break
-            more = self._read(max(READ_BYTES, wanted - ahead))
+            more = self._read(READ_BYTES)
             self._eof = not more
             parts.append(more)
             ahead += len(more)
+            if len(more) < READ_BYTES and b"\n" in more:
+                break
         if len(parts) > 1:
             self._buffer, self._pos = b"".join(parts), 0
             self.refills += 1
 
     def window(self, wanted: int = READ_BYTES) -> tuple[bytes, int, bool]:
-        """(buffer, position, at end of input) with, if the input has them, at least
-        `wanted` bytes after the position in the buffer (from a pipe, at least a line)."""
+        """(buffer, position, at end of input): the bytes ahead, `wanted` of them if the
+        input has them at hand."""
         if len(self._buffer) - self._pos < wanted:
             self._fill(wanted)
         return self._buffer, self._pos, self._eof
@@ -69,24 +68,22 @@ class ByteLines:
     def readline(self, limit: int) -> str:
         """The next line, or at most `limit` characters of it; '' at the end."""
         span = limit * _MAX_UTF8_BYTES + 2  # enough bytes for `limit` characters and more
-        buffer, pos, eof = self.window(span)
-        found = _NEWLINE.search(buffer, pos, pos + span)
-        end = found.end() if found is not None else min(len(buffer), pos + span)
-        text = _decode_prefix(buffer[pos:end], complete=found is not None or eof)
-        if len(text) > limit:  # a lone '\r' ending the search can only be cut off here
-            text = text[:limit]
-            end = pos + len(text.encode("utf-8"))
-        self._pos = end
-        return text
-
-
-def _is_pipe(raw: BinaryIO) -> bool:
-    """True for a pipe, terminal or socket (a read may wait); False for a regular file or
-    an in-memory stream."""
-    try:
-        return not stat.S_ISREG(os.fstat(raw.fileno()).st_mode)
-    except (OSError, ValueError):  # no file descriptor: in memory
-        return False
+        while True:
+            buffer, pos, eof = self._buffer, self._pos, self._eof
+            found = _NEWLINE.search(buffer, pos, pos + span)
+            open_ended = found is None or (  # or a CR that an LF may yet follow
+                found.end() == len(buffer) and found.end() - found.start() == 1
+                and buffer[found.start()] == _CR)
+            if open_ended and not eof and len(buffer) - pos < span:
+                self._fill(len(buffer) - pos + 1)
+                continue
+            end = found.end() if found is not None else min(len(buffer), pos + span)
+            text = _decode_prefix(buffer[pos:end], complete=found is not None or eof)
+            if len(text) > limit:  # a lone CR ending the search can only be cut off here
+                text = text[:limit]
+                end = pos + len(text.encode("utf-8"))
+            self._pos = end
+            return text
 
 
 def _decode_prefix(data: bytes, complete: bool) -> str:

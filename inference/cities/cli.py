@@ -116,7 +116,7 @@ def _classify(job: BatchJob, table: CoordinateCsv, model: LoadedModel, batch_siz
         chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
 
         def write(chunk: MixedChunk) -> None:
-            job.write_csv_text(*render.text(chunk))
+            job.write(*render.text(chunk))
     else:
         chunks = table.chunks(batch_size)
 

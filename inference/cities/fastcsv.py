@@ -16,7 +16,7 @@ from batch_classifier.inference.cities.predict import (
     top_predictions,
 )
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
-from batch_classifier.inference.output import csv_text
+from batch_classifier.inference.formats import csv_record
 from batch_classifier.inference.session import LoadedModel
 
 # round(p, 6) formatted with ".6g" for p under 1e-4 (exponent notation), by millionths
@@ -44,7 +44,7 @@ class ChunkCsv:
         self._min_confidence = min_confidence
         self._added = added
         contract = model.contract
-        cells = [csv_text([[name, code]])[:-1] for name, code in
+        cells = [csv_record([name, code])[:-1] for name, code in
                  zip(contract.labels, contract.label_codes, strict=True)]
         self._labels = np.array([f",{cell},".encode() for cell in cells])
 
@@ -64,7 +64,7 @@ class ChunkCsv:
             else:
                 dicts = prediction_dicts(self._model.contract, *predicted, self._min_confidence)
                 rows, part_kinds = result_rows(part, dicts, self._added)
-                text = csv_text(rows).encode("utf-8")
+                text = "".join(map(csv_record, rows)).encode("utf-8")
             texts.append(text)
             kinds += part_kinds
         return b"".join(texts).decode("utf-8"), kinds
@@ -86,6 +86,6 @@ class ChunkCsv:
             error = low_confidence(float(best_probs[i, 0]), codes[best[i, 0]],
                                    self._min_confidence)
             cells = [None] * (3 * self._top_k) + [f"line {run.line_numbers[i]}: {error}"]
-            rows[i] = ("," + csv_text([cells])).encode("utf-8")
+            rows[i] = ("," + csv_record(cells)).encode("utf-8")
             kinds[i] = LOW_CONFIDENCE
         return b"".join(itertools.chain.from_iterable(zip(run.lines, rows, strict=True))), kinds

@@ -1,9 +1,9 @@
 """Sort the lines of a window of raw CSV bytes for the fast path, all at once (numpy).
 
 A line is *plain* when the careful reader would read it as one record of its own and
-the CSV writer would write its fields unquoted: no quote, no control character (C0 or
-C1) but a tab separator, no lone CR (a CRLF ending is fine), valid UTF-8 without the
-separators LS/PS, not too long. Sorting stops before the first
+the CSV writer would write its fields as they are (see formats.csv_record): no quote,
+no control character (C0 or C1, but a tab separator and a CRLF ending), no U+2028/2029,
+valid UTF-8, not too long. Sorting stops before the first
 line that is not plain: from there only the careful reader knows where records end.
 Each plain line is then *fast* (the header's field count and plain coordinates within
 range: the fast path writes it), *blank* (the careful reader skips it) or *careful*
@@ -23,15 +23,15 @@ FAST, BLANK, CAREFUL = 0, 1, 2
 _OK, _HOSTILE = b"\x01", b"\x00"
 
 
-def _byte_classes(allowed: bytes) -> bytes:
-    """A translate table marking the bytes that end plainness: controls other than LF,
-    CR and `allowed`; the quote; DEL."""
-    return bytes(_HOSTILE[0] if (b < 32 and b not in b"\n\r" + allowed) or b in b'"\x7f'
-                 else _OK[0] for b in range(256))
+def _classify(allowed: bytes) -> bytes:
+    """A translate() table: controls other than `allowed`, the quote and DEL are hostile."""
+    return bytes(_HOSTILE[0] if (b < 32 and b not in allowed) or b in b'"\x7f' else _OK[0]
+                 for b in range(256))
 
 
-_CLASSIFY = {b"\t": _byte_classes(b"\t"), None: _byte_classes(b"")}  # tab: a separator
-_UNICODE_HOSTILE = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")  # C1 controls, LS, PS
+_CLASSIFY = {b"\t": _classify(b"\t\n\r")}  # per separator: a tab separator is fine
+_CLASSIFY_OTHER = _classify(b"\n\r")
+_QUOTED_NON_ASCII = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")  # C1, LS, PS in UTF-8
 _CR, _LF = 13, 10
 
 
@@ -91,7 +91,7 @@ def _plain_prefix(buffer: bytes, start: int, stop: int, delimiter: bytes) -> int
     holding anything that is not plain."""
     quote = buffer.find(b'"', start, stop)
     region = buffer[start:stop if quote < 0 else quote]
-    first = region.translate(_CLASSIFY.get(delimiter, _CLASSIFY[None])).find(_HOSTILE)
+    first = region.translate(_CLASSIFY.get(delimiter, _CLASSIFY_OTHER)).find(_HOSTILE)
     bad = len(region) if first < 0 else first
     carriage = region.find(b"\r", 0, bad)
     while carriage >= 0:  # a CR anywhere but before LF
@@ -104,7 +104,7 @@ def _plain_prefix(buffer: bytes, start: int, stop: int, delimiter: bytes) -> int
             str(memoryview(region)[:bad], "utf-8")
         except UnicodeDecodeError as exc:
             bad = exc.start
-        found = _UNICODE_HOSTILE.search(region, 0, bad)
+        found = _QUOTED_NON_ASCII.search(region, 0, bad)
         bad = found.start() if found else bad
     if bad == len(region) and quote < 0:
         return stop
@@ -115,6 +115,7 @@ def _kinds(data: np.ndarray, starts: np.ndarray, ends: np.ndarray,
            layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     """FAST/BLANK/CAREFUL per line and the fast lines' coordinates."""
     separators = np.flatnonzero(data[:ends[-1] if len(ends) else 0] == layout.delimiter[0])
+    separators = np.append(separators, len(data))  # past every line: never counted
     first = np.searchsorted(separators, starts)
     count = np.searchsorted(separators, ends) - first
     shaped = count == layout.width - 1

@@ -112,18 +112,17 @@ class BatchJob:
         """True once SIGINT/SIGTERM asked the job to stop after the current batch."""
         return self._stop.requested is not None
 
-    def write(self, rows: list[list[Any]], error_kinds: list[str | None]) -> None:
-        """Write a batch of result rows; `error_kinds` has None for each classified one."""
-        self._writer.write_rows(rows)
+    def write(self, rows: list[list[Any]] | str, error_kinds: list[str | None]) -> None:
+        """Write a batch of result rows, or of CSV records already rendered as text (see
+        `formats.csv_record`); `error_kinds` has None for each classified one."""
+        if isinstance(rows, str):
+            self._writer.write_csv_text(rows)
+        else:
+            self._writer.write_rows(rows)
         self.summary.count(error_kinds)
-        if self._done_paths and not self._supersedes:
+        if self._done_paths and not self._supersedes and not isinstance(rows, str):
             at = self._columns.index(self._key_columns[0])
             self._supersedes = any(row[at] in self._done_paths for row in rows)
-
-    def write_csv_text(self, text: str, error_kinds: list[str | None]) -> None:
-        """Write a batch of CSV records already rendered (see `output.csv_text`)."""
-        self._writer.write_csv_text(text)
-        self.summary.count(error_kinds)
 
     @property
     def format(self) -> str:

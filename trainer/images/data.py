@@ -20,7 +20,7 @@ import numpy as np
 
 from batch_classifier.inference.images.decode import load_rgb
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
-from batch_classifier.trainer.errors import TrainerUsageError
+from batch_classifier.trainer.errors import TrainerError, TrainerUsageError
 from batch_classifier.trainer.fingerprint import fingerprint_files, fingerprint_strings
 
 LABELS = ["real", "fake"]
@@ -136,7 +136,7 @@ def load_image_data(sources: str | Path | Sequence[str | Path], size: int = 256,
     roots = [Path(s) for s in ([sources] if isinstance(sources, str | Path) else sources)]
     names = [root.resolve().name for root in roots]
     if len(set(names)) < len(names):
-        raise TrainerUsageError(f"two sources share a folder name ({', '.join(names)}); "
+        raise TrainerError(f"two sources share a folder name ({', '.join(names)}); "
                            "source names must be unique")
     listed: dict[str, list[LabelledFile]] = {split: [] for split in SPLITS}
     for root in roots:
@@ -145,13 +145,13 @@ def load_image_data(sources: str | Path | Sequence[str | Path], size: int = 256,
     known = {item.source for files in listed.values() for item in files}
     for pattern in held_out:
         if not any(matches(source, pattern) for source in known):
-            raise TrainerUsageError(f"--hold-out {pattern}: no such source "
+            raise TrainerError(f"--hold-out {pattern}: no such source "
                                f"(sources: {', '.join(sorted(known))})")
     listed["train"] = [item for item in listed["train"]
                        if not any(matches(item.source, p) for p in held_out)]
     for split in ("train", "val"):
         if {item.label for item in listed[split]} != {0, 1}:
-            raise TrainerUsageError(f"{', '.join(map(str, roots))}: the {split} split needs both "
+            raise TrainerError(f"{', '.join(map(str, roots))}: the {split} split needs both "
                                "real and fake images")
     return ImageData(
         **{split: decode_split(files, size) for split, files in listed.items()},

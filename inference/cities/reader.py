@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -25,12 +26,14 @@ csv.field_size_limit(MAX_LINE_CHARS)
 
 @dataclass
 class CoordinateChunk:
-    """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error."""
+    """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error; errors
+    name a row by its `unit` and number (line of a CSV, row of a Parquet file)."""
 
     line_numbers: list[int]
     rows: list[list[str]]
     latlon: np.ndarray
     errors: list[RowError | None]
+    unit: str = "line"
 
 
 def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
@@ -74,13 +77,18 @@ def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, RowErro
 
 
 class CoordinateCsv:
-    """A CSV of coordinates opened for chunked reading (use as a context manager)."""
+    """A CSV of coordinates opened for chunked reading (use as a context manager).
+
+    Given a binary `stream`, it reads that instead of opening `path` (which then only
+    names it in messages), numbering the lines after the header from `first_line`: a
+    part of a file, as its header followed by a byte range of its records."""
 
     def __init__(self, path: str, lat_col: str | None = None, lon_col: str | None = None,
-                 on_progress: Callable[[int], None] | None = None):
+                 on_progress: Callable[[int], None] | None = None, *,
+                 stream: BinaryIO | None = None, first_line: int = 2):
         self.source = "<stdin>" if path == "-" else path
         self._on_progress = on_progress
-        self._stream = self._open(path)
+        self._stream = self._open(path) if stream is None else ByteLines(stream)
         try:
             first = self._stream.readline(MAX_LINE_CHARS)
         except UnicodeDecodeError:
@@ -94,7 +102,7 @@ class CoordinateCsv:
         self.header = next(csv.reader([first], delimiter=self.delimiter))
         self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", self.source)
         self.lon_index = find_column(self.header, LON_NAMES, lon_col, "longitude", self.source)
-        self._line = 1
+        self._line = first_line - 1
         self._rows = self._records()
 
     def _open(self, path: str) -> ByteLines:

@@ -27,7 +27,8 @@ def result_rows(chunk: CoordinateChunk, predictions: list[dict[str, Any]],
         prediction = by_row.get(i, {})
         if error is None and prediction.get("error"):
             error = RowError(LOW_CONFIDENCE, prediction["error"])
-        prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
+        prediction["error"] = (f"{chunk.unit} {chunk.line_numbers[i]}: {error.message}"
+                               if error else None)
         rows.append(fields + [prediction.get(column) for column in added])
         kinds.append(error.kind if error else None)
     return rows, kinds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable
 from itertools import takewhile
 from pathlib import Path
 
@@ -19,12 +20,14 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
+from batch_classifier.inference.distributed.options import dask_options, run_on_dask
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, key_columns, not_done, with_hashes
-from batch_classifier.inference.files.walk import walk_files
+from batch_classifier.inference.files.walk import FoundFile, walk_files
 from batch_classifier.inference.images.decode import DEFAULT_MAX_PIXELS
 from batch_classifier.inference.images.pipeline import DecodedBatch, decoded_batches
 from batch_classifier.inference.images.predict import (
+    COLUMN_TYPES,
     COLUMNS,
     fake_probabilities,
     input_size,
@@ -32,6 +35,7 @@ from batch_classifier.inference.images.predict import (
 )
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 from batch_classifier.inference.jobs.job import BatchJob
+from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model
 
@@ -52,10 +56,11 @@ from batch_classifier.inference.session import LoadedModel, load_model
 @click.option("--hash", "content_hash", is_flag=True,
               help="With --resume: recognise files already done by content (SHA-256) "
                    "instead of size and modification time.")
+@dask_options("images")
 def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, workers: int,
          max_pixels: int, model_spec: str | None, device: str, output_path: str | None,
          output_format: str | None, quiet: bool, resume: bool, summary_json: str | None,
-         content_hash: bool) -> None:
+         content_hash: bool, scheduler: str | None, files_per_task: int) -> None:
     """Classify images as real photographs or AI-generated (fake).
 
     PATH is an image file or a folder, walked recursively for JPEG, PNG, WebP, BMP,
@@ -67,8 +72,12 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
     sha256 with --hash), and a rerun classifies only new or changed files and appends
     them, flushed batch by batch, so a run killed at any point loses nothing and
     duplicates nothing. One run at a time per output.
+
+    With --dask, -o names a folder of parts; the workers must see the same paths.
     """
     try:
+        if scheduler:
+            sys.exit(run_on_dask("images", click.get_current_context().params))
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")
         model = load_model(resolve_model("images", model_spec), device=device, task="images")
@@ -80,7 +89,7 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
         with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
                       output_path=output_path, output_format=output_format, resume=resume,
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
-                      input_suffixes=IMAGE_SUFFIXES) as job:
+                      input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES) as job:
             _classify(job, model, paths, size, cutoff, batch_size, workers, max_pixels,
                       keys, quiet)
             if not job.summary.seen:
@@ -105,14 +114,26 @@ def _classify(job: BatchJob, model: LoadedModel, paths: tuple[Path, ...], size: 
         found = not_done(found, job.done.keys, content_hash, lambda: job.skip(1))
     found = takewhile(lambda _: not job.stopping, found)
     with tqdm(unit="img", disable=not show_progress(quiet), desc="classify-images") as bar:
-        for batch in decoded_batches(found, size, batch_size, workers, max_pixels):
-            rows = result_rows(model, batch, threshold)
-            job.write([row + [getattr(f, name) for name in keys[1:]]
-                       for row, f in zip(rows, batch.files, strict=True)],
-                      [error and error.kind for error in batch.errors])
-            bar.update(len(rows))
-            if job.stopping:
-                break
+        classify_files(job, model, found, size, threshold, batch_size, workers, max_pixels,
+                       keys, bar.update)
+
+
+def classify_files(job: RowSink, model: LoadedModel, found: Iterable[FoundFile], size: int,
+                   threshold: float, batch_size: int, workers: int, max_pixels: int,
+                   keys: tuple[str, ...] = (),
+                   on_batch: Callable[[int], object] | None = None) -> None:
+    """Decode and classify `found`, writing batch by batch (each row followed by the
+    file's `keys` values but the path); `on_batch` is told each batch's size. This is
+    the core a local run and each part of a distributed run go through."""
+    for batch in decoded_batches(found, size, batch_size, workers, max_pixels):
+        rows = result_rows(model, batch, threshold)
+        job.write([row + [getattr(f, name) for name in keys[1:]]
+                   for row, f in zip(rows, batch.files, strict=True)],
+                  [error and error.kind for error in batch.errors])
+        if on_batch:
+            on_batch(len(rows))
+        if job.stopping:
+            break
 
 
 def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> list[list]:

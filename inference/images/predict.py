@@ -8,6 +8,8 @@ from batch_classifier.inference.errors import ModelContractError
 from batch_classifier.inference.session import LoadedModel
 
 COLUMNS = ["path", "label", "fake_probability", "error"]
+# Arrow types of the columns that are not text (with the resume keys size and mtime_ns)
+COLUMN_TYPES = {"fake_probability": "float64", "size": "int64", "mtime_ns": "int64"}
 
 
 def input_size(model: LoadedModel) -> int:

@@ -8,7 +8,7 @@ reads inputs, calls the core, and hands each batch of rows to `BatchJob.write`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
 
@@ -21,7 +21,7 @@ from batch_classifier.inference.jobs.resume import DoneRecords, drop_superseded,
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
 from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
-from batch_classifier.inference.output import ResultWriter
+from batch_classifier.inference.output import ResultWriter, result_writer
 from batch_classifier.inference.session import LoadedModel
 
 
@@ -40,7 +40,8 @@ class BatchJob:
                  output_path: str | None, output_format: str | None, resume: bool,
                  summary_json: str | None, quiet: bool, key_columns: Sequence[str] = (),
                  inputs: Sequence[str | os.PathLike] = (),
-                 input_suffixes: frozenset[str] = frozenset()):
+                 input_suffixes: frozenset[str] = frozenset(),
+                 column_types: Mapping[str, str] | None = None):
         self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
         self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
                                 if summary_json else None)
@@ -48,10 +49,14 @@ class BatchJob:
             raise UsageError("--resume needs -o FILE, a regular file (it continues what "
                              "that file holds)")
         refuse_inputs(self._written_paths(), inputs)
+        if resume and choose_format(output_path, output_format) == "parquet":
+            raise UsageError("--resume cannot continue a Parquet file (it is written whole); "
+                             "use csv or jsonl, or --dask, whose parts resume")
         self.summary = RunSummary(command, unit, model)
         self.done = DoneRecords()
         self._columns = columns
         self._format = choose_format(output_path, output_format)
+        self._column_types = column_types
         self._resume = resume
         self._summary_file: SummaryFile | None = None
         self._quiet = quiet
@@ -84,8 +89,9 @@ class BatchJob:
             if self._summary_target:
                 self._summary_file = SummaryFile(self._summary_target)
                 stack.callback(self._summary_file.discard)
-            self._writer = ResultWriter(output and output.path, self._format, self._columns,
-                                        append=self._resume, stream=bool(output and output.stream))
+            self._writer = result_writer(output and output.path, self._format, self._columns,
+                                         self._column_types, append=self._resume,
+                                         stream=bool(output and output.stream))
             self._stack = stack.pop_all()
         return self
 
@@ -126,7 +132,7 @@ class BatchJob:
 
     @property
     def format(self) -> str:
-        """The output format: csv or jsonl."""
+        """The output format: csv, jsonl or parquet."""
         return self._format
 
     def skip(self, count: int) -> None:

@@ -1,0 +1,128 @@
+"""classify-images --dask: the folder walk streams on the client, and every batch of
+--files-per-task paths becomes a part, classified on a worker by the same core as a
+local run. Workers open the client's paths: they need the same (shared) file system."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from batch_classifier.inference.cli_common import info
+from batch_classifier.inference.distributed.cluster import dask_client
+from batch_classifier.inference.distributed.job import DaskJob, PlannedPart
+from batch_classifier.inference.distributed.parts import PartResult, PartWriter
+from batch_classifier.inference.distributed.workermodel import (
+    ModelSpec,
+    model_on_workers,
+    worker_model,
+)
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.files.keys import display_path, sha256_of
+from batch_classifier.inference.files.walk import FoundFile, walk_files
+from batch_classifier.inference.formats import choose_format
+from batch_classifier.inference.images.cli import classify_files
+from batch_classifier.inference.images.predict import COLUMN_TYPES, COLUMNS, input_size
+from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.session import load_model
+
+COMMAND = "classify-images"
+
+
+@dataclass(frozen=True)
+class ImagesTask:
+    """What every part's task needs besides its files."""
+
+    model: str  # the name workers find the model under
+    fmt: str
+    size: int
+    threshold: float
+    batch_size: int
+    workers: int
+    max_pixels: int
+    cwd: str  # the client's folder, which relative paths are relative to
+
+
+def run(params: dict[str, Any]) -> int:
+    """Classify the paths of classify-images' `params` on Dask; the exit code."""
+    output, quiet = params["output_path"], params["quiet"]
+    if not output:
+        raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
+    if params["content_hash"]:
+        raise UsageError("--hash is for a local --resume; with --dask a part is the unit "
+                         "of resume")
+    model = load_model(resolve_model("images", params["model_spec"]), device="cpu",
+                       task="images")
+    threshold = params["threshold"]
+    threshold = model.contract.threshold if threshold is None else threshold
+    fmt = choose_format(output, params["output_format"])
+    plan = {"command": COMMAND, "format": fmt, "columns": COLUMNS,
+            "model_sha256": sha256_of(model.path), "threshold": threshold,
+            "max_pixels": params["max_pixels"], "files_per_task": params["files_per_task"],
+            "inputs": [os.path.abspath(path) for path in params["paths"]]}
+    spec = ModelSpec("images", params["device"], None)
+    with DaskJob(COMMAND, "images", model, output=output, fmt=fmt, plan=plan,
+                 resume=params["resume"], summary_json=params["summary_json"],
+                 quiet=quiet) as job, \
+            dask_client(params["scheduler"], quiet) as client, \
+            model_on_workers(client, model.path, spec) as model_name:
+        info(f"{COMMAND}: model {model.path.name} ({model.contract.model_name}) on "
+             f"{len(client.nthreads())} Dask workers ({params['scheduler']})", quiet)
+        task = ImagesTask(model_name, fmt, input_size(model), threshold, params["batch_size"],
+                          params["workers"], params["max_pixels"], os.getcwd())
+        found = walk_files(params["paths"], IMAGE_SUFFIXES)
+        job.run(client, planned_parts(found, params["files_per_task"]),
+                lambda part: client.submit(classify_images_part, part.spec, part.number,
+                                           str(job.folder.part_path(part.number)), task,
+                                           key=f"{COMMAND}-part-{part.number}-{model_name}",
+                                           pure=False))
+    return job.exit_code
+
+
+def planned_parts(found: Iterable[FoundFile], files_per_task: int) -> Iterator[PlannedPart]:
+    """Batches of found files as parts, numbered from 0, as the walk goes."""
+    found = iter(found)
+    number = 0
+    while files := list(islice(found, files_per_task)):
+        digest = hashlib.sha256()
+        for item in files:
+            error = item.error.kind if item.error else ""
+            digest.update(f"{display_path(item.path)}\0{item.size}\0{item.mtime_ns}\0"
+                          f"{error}\n".encode("utf-8", "surrogateescape"))
+        yield PlannedPart(number, digest.hexdigest(),
+                          {"files": len(files), "first": display_path(files[0].path)}, files)
+        number += 1
+
+
+def classify_images_part(files: list[FoundFile], number: int, path: str,
+                         task: ImagesTask) -> PartResult:
+    """Classify `files` into part file `number` at `path` (a task)."""
+    model = worker_model(task.model)
+    opened = [replace(item, path=Path(task.cwd, item.path)) for item in files]
+    with PartWriter(number, Path(path), task.fmt, COLUMNS, COLUMN_TYPES,
+                    model.provider) as part:
+        classify_files(_PathsAsGiven(part, files), model, opened, task.size, task.threshold,
+                       task.batch_size, task.workers, task.max_pixels)
+    return part.result
+
+
+class _PathsAsGiven:
+    """A RowSink that shows each file's path as the client gave it (the worker opened it
+    under the client's folder), in order."""
+
+    def __init__(self, sink: PartWriter, files: list[FoundFile]):
+        self._sink = sink
+        self._paths = (display_path(item.path) for item in files)
+        self.format = sink.format
+        self.stopping = sink.stopping
+
+    def write(self, rows: list[list[Any]] | str, error_kinds: list[str | None]) -> None:
+        for row in rows:
+            row[0] = next(self._paths)
+        self._sink.write(rows, error_kinds)
+

@@ -79,7 +79,7 @@ def run(params: dict[str, Any]) -> int:
         raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
     files = input_files(params["csv_files"], output)
     model = load_model(resolve_model("cities", params["model_spec"]), device="cpu",
-                       task="cities")
+                       task="cities", threads=1)  # here only for its contract
     header, lat_col, lon_col = common_header(files, params["lat_col"], params["lon_col"])
     added = prediction_columns(params["top_k"]) + ["error"]
     names = added_names(header, added)

@@ -104,14 +104,16 @@ def ranges(start: int, size: int, blocksize: int) -> list[tuple[int, int]]:
 
 
 def plan_file(path: str, data_start: int, size: int,
-              scans: list[tuple[tuple[int, int], RangeScan]]) -> list[CsvPart]:
-    """The parts of a file from the scans of its ranges (in order); one part at least."""
+              scans: list[tuple[tuple[int, int], RangeScan]],
+              reach: int = QUOTE_REACH) -> list[CsvPart]:
+    """The parts of a file from the scans of its ranges (in order), never starting within
+    `reach` bytes after a quote character; one part at least."""
     cuts = [(data_start, 2)]
     endings, last_quote = 0, -1
     for (start, _), scan in scans:
         if start > data_start and scan.boundary is not None and scan.boundary < size:
             quote = scan.last_quote_before if scan.last_quote_before >= 0 else last_quote
-            if quote < 0 or scan.boundary - quote > QUOTE_REACH:
+            if quote < 0 or scan.boundary - quote > reach:
                 cuts.append((scan.boundary, 2 + endings + scan.endings_before))
         endings += scan.endings
         last_quote = max(last_quote, scan.last_quote)

@@ -57,7 +57,7 @@ def run(params: dict[str, Any]) -> int:
         raise UsageError("--hash is for a local --resume; with --dask a part is the unit "
                          "of resume")
     model = load_model(resolve_model("images", params["model_spec"]), device="cpu",
-                       task="images")
+                       task="images", threads=1)  # here only for its contract
     threshold = params["threshold"]
     threshold = model.contract.threshold if threshold is None else threshold
     fmt = choose_format(output, params["output_format"])

@@ -59,13 +59,16 @@ def _csv_text(value: Any) -> str:
 def unique_names(columns: list[str]) -> list[str]:
     """Column names made unique so JSON objects lose no value: a repeated name becomes
     name_2, name_3, ..., skipping names the columns already have."""
-    taken, names = set(columns), []
+    taken, names, used = set(columns), [], set()
+    last_number: dict[str, int] = {}  # per repeated name, so each is found in one pass
     for column in columns:
-        name, number = column, 1
-        while name in names or (name != column and name in taken):
+        name, number = column, last_number.get(column, 1)
+        while name in used or (name != column and name in taken):
             number += 1
             name = f"{column}_{number}"
+        last_number[column] = number
         names.append(name)
+        used.add(name)
     return names
 
 

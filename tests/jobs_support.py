@@ -71,15 +71,18 @@ def run_cli(*args: str | Path, input_text: str | None = None) -> Result:
     return CliRunner().invoke(classify_cities, [str(a) for a in args], input=input_text)
 
 
-def brightness_model(path: Path, size: int = 16) -> Path:
-    """A tiny images model, no training needed: P(fake) is the mean brightness."""
+def brightness_model(path: Path, size: int = 16, upsample: int = 1) -> Path:
+    """A tiny images model, no training needed: P(fake) is the mean brightness (of the
+    image upsampled `upsample` times inside the graph, which costs memory as a large
+    model's activations do)."""
     import onnx
     from onnx import TensorProto, helper
 
     from batch_classifier.inference.contract import encode_metadata
 
     nodes = [
-        helper.make_node("Cast", ["input"], ["pixels"], to=TensorProto.FLOAT),
+        helper.make_node("Cast", ["input"], ["floats"], to=TensorProto.FLOAT),
+        helper.make_node("Resize", ["floats", "", "scales"], ["pixels"], mode="nearest"),
         helper.make_node("ReduceMean", ["pixels"], ["mean"], axes=[1, 2, 3], keepdims=0),
         helper.make_node("Div", ["mean", "full"], ["ratio"]),
         helper.make_node("Reshape", ["ratio", "shape"], ["output"]),
@@ -89,7 +92,8 @@ def brightness_model(path: Path, size: int = 16) -> Path:
         [helper.make_tensor_value_info("input", TensorProto.UINT8, ["N", size, size, 3])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 1])],
         [helper.make_tensor("full", TensorProto.FLOAT, [], [255.0]),
-         helper.make_tensor("shape", TensorProto.INT64, [2], [-1, 1])])
+         helper.make_tensor("shape", TensorProto.INT64, [2], [-1, 1]),
+         helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, upsample, upsample, 1])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     metadata = encode_metadata({
         "task": "images", "model_name": "brightness", "labels": ["real", "fake"],
@@ -136,3 +140,34 @@ def signal_when(proc: subprocess.Popen, out: Path, min_bytes: int | None, after_
             break
         time.sleep(0.0005)
     return proc.wait(timeout=60)
+
+
+_MEASURED = """
+import sys
+try:
+{code}
+finally:
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:"))
+    print("peak_kib", peak.split()[1], file=sys.stderr)
+"""
+
+
+def peak_rss_mib(code: str, *args: str | Path, timeout: int = 300,
+                 ) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `code` in a fresh Python with `args`; (the process, its peak resident MiB).
+
+    The peak is VmHWM, this process's own: ru_maxrss would also count the memory the
+    test process had when it forked.
+    """
+    body = "\n".join("    " + line for line in code.strip().splitlines())
+    result = subprocess.run([sys.executable, "-c", _MEASURED.format(code=body),
+                             *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    peaks = [line.split()[1] for line in result.stderr.splitlines()
+             if line.startswith("peak_kib")]
+    return result, int(peaks[-1]) / 1024 if peaks else float("nan")
+
+
+def cli_code(module: str) -> str:
+    """Code that runs the CLI of `batch_classifier.inference.<module>.cli` on sys.argv."""
+    return f"from batch_classifier.inference.{module}.cli import main\nmain()"

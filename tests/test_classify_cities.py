@@ -91,7 +91,7 @@ def test_missing_file_is_one_clear_line(tmp_path, cities_model):
 @pytest.mark.parametrize("content, message", [
     ("name,population\nParis,2000000\n", "no latitude column"),
     ("", "empty file"),
-    (b"lat,lon\n\xff\xfe\x00garbage\n", "UTF-8"),
+    (b"\xff\xfel\x00a\x00t\x00,\x00l\x00o\x00n\x00\n\x00", "UTF-8"),  # UTF-16
 ])
 def test_unusable_files_exit_2(tmp_path, cities_model, content, message):
     path = tmp_path / "bad.csv"

@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from batch_classifier.inference.cities import bytelines, mixed, reader
+from batch_classifier.inference.cities import bytelines, mixed, reader, records
 from batch_classifier.inference.cities.bytelines import ByteLines
 from batch_classifier.inference.cities.decimals import parse_decimals
 from batch_classifier.inference.cities.fastcsv import ChunkCsv, confidence_text
@@ -97,6 +97,7 @@ def buffers(request, monkeypatch):
         monkeypatch.setattr(mixed, "MIN_RUN", 2)
         monkeypatch.setattr(mixed, "MAX_LINE_CHARS", 30)
         monkeypatch.setattr(reader, "MAX_LINE_CHARS", 30)
+        monkeypatch.setattr(records, "MAX_LINE_CHARS", 30)
     return request.param
 
 
@@ -133,6 +134,18 @@ def test_a_file_that_is_mostly_plain_goes_mostly_the_fast_way(tmp_path, model):
     assert [len(getattr(part, "lines", getattr(part, "rows", []))) for part in parts] == \
         [1000, 1, 999, 1, 999]
     assert fast_output(path, model, 4096, 1, 0.0) == careful_output(path, model, 4096, 1, 0.0)
+
+
+@pytest.mark.parametrize(("every", "fast_share"), [(50, 0.9), (2, 0.0)])
+def test_quoted_rows_here_and_there_leave_the_rest_fast(tmp_path, every, fast_share):
+    lines = [f'{i},"Paris, France",48.85,2.35' if i % every == 0 else f"{i},Paris,48.85,2.35"
+             for i in range(5000)]
+    path = tmp_path / "in.csv"
+    path.write_text("id,name,lat,lon\n" + "\n".join(lines) + "\n")
+    with CoordinateCsv(str(path)) as table:
+        fast = sum(len(part.lines) for chunk in MixedChunks(table, 4096)
+                   for part in chunk.parts if isinstance(part, mixed.PlainRun))
+    assert fast >= fast_share * len(lines) and (fast < 0.5 * len(lines) or every > 2)
 
 
 def test_plain_decimals_parse_to_what_float_gives():

@@ -1,8 +1,10 @@
 """A binary input read as text lines, exactly as open(..., encoding="utf-8-sig",
-newline="") reads them, that also lends the undecoded bytes ahead to a fast path."""
+errors="surrogateescape", newline="") reads them, that also lends the undecoded bytes
+ahead to a fast path."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import BinaryIO
 
@@ -16,7 +18,8 @@ _CR = 13
 class ByteLines:
     """`readline(limit)` returns what a text stream with universal newline splitting
     (no translation) returns: up to `limit` characters, ending at '\\n', '\\r\\n' or a
-    lone '\\r'; invalid UTF-8 raises UnicodeDecodeError. A leading BOM is dropped.
+    lone '\\r'; bytes that are not UTF-8 come as surrogate escapes. A leading BOM is
+    dropped.
 
     `window()` and `advance()` give a fast path the raw bytes from the current position.
     """
@@ -81,17 +84,12 @@ class ByteLines:
             text = _decode_prefix(buffer[pos:end], complete=found is not None or eof)
             if len(text) > limit:  # a lone CR ending the search can only be cut off here
                 text = text[:limit]
-                end = pos + len(text.encode("utf-8"))
+                end = pos + len(text.encode("utf-8", "surrogateescape"))
             self._pos = end
             return text
 
 
 def _decode_prefix(data: bytes, complete: bool) -> str:
-    """Decode `data`; when it may end inside a character (`complete` False), decode up
-    to that character."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if complete or exc.end < len(data) or exc.reason != "unexpected end of data":
-            raise
-        return data[:exc.start].decode("utf-8")
+    """Decode `data` (bytes that are not UTF-8 as surrogate escapes); when it may end
+    inside a character (`complete` False), decode up to that character."""
+    return codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(data, complete)

@@ -39,6 +39,7 @@ from batch_classifier.inference.distributed.options import dask_options, run_on_
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
+from batch_classifier.inference.jobs.resume import RowsDigest
 from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.readahead import read_ahead
@@ -57,8 +58,8 @@ from batch_classifier.inference.session import LoadedModel, load_model
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
-              help="ONNX Runtime threads for the model (0: one per core); the CSV is "
-                   "read and written by two other threads meanwhile.")
+              help="ONNX Runtime threads for the model (0: one per core); another "
+                   "thread reads the next rows meanwhile.")
 @output_options
 @job_options
 @dask_options("cities")
@@ -86,6 +87,9 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
         csv_file = single_input(csv_files)
         model = load_model(resolve_model("cities", model_spec), device=device, task="cities",
                            threads=threads)
+        if top_k > len(model.contract.labels):
+            raise UsageError(f"--top-k {top_k}: the model knows only "
+                             f"{len(model.contract.labels)} countries")
         info(f"classify-cities: model {model.path.name} "
              f"({model.contract.model_name}) on {model.provider}", quiet)
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None
@@ -94,9 +98,13 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
         with bar, open_coordinates(csv_file, lat_col, lon_col, bar.update) as table:
             added = prediction_columns(top_k) + ["error"]
             names = added_names(table.header, added)
+            settings = {"--lat-col": table.header[table.lat_index],
+                        "--lon-col": table.header[table.lon_index],
+                        "--min-confidence": min_confidence, "--top-k": top_k}
             with BatchJob("classify-cities", "rows", model, table.header + names,
                           output_path=output_path, output_format=output_format, resume=resume,
                           summary_json=summary_json, quiet=quiet, inputs=[csv_file],
+                          settings=settings, input_columns=len(table.header),
                           column_types=column_types(names, added)) as job:
                 _skip_done(job, table)
                 classify_table(job, table, model, batch_size, added, top_k, min_confidence)
@@ -109,17 +117,22 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
 
 
 def _skip_done(job: BatchJob, table: CoordinateTable) -> None:
-    """Pass over the rows a resumed output already holds, checking they are this input's."""
+    """Pass over the rows a resumed output already holds, checking they are this input's
+    first rows, every one of them."""
     if not job.done.count:
         return
-    skipped, last = table.skip(job.done.count)
+    skipped, digest = 0, RowsDigest()
+    for fields in table.skipped_rows(job.done.count):
+        skipped += 1
+        digest.add(fields)
     if skipped < job.done.count:
         raise UsageError(f"{table.source} has {skipped} rows but the output already holds "
                          f"{job.done.count}: not the same input; write a new output instead "
                          "of --resume")
-    if job.done.last[:len(table.header)] != last:
-        raise UsageError(f"{table.source}: row {skipped} is not the last row in the output: "
-                         "the input changed since; write a new output instead of --resume")
+    if digest.hexdigest() != job.done.prefix_digest:
+        raise UsageError(f"{table.source}: its first {skipped} rows are not the rows the "
+                         "output holds: the input changed since; write a new output instead "
+                         "of --resume")
     job.skip(skipped)
 
 

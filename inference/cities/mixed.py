@@ -17,15 +17,17 @@ from batch_classifier.inference.cities.plainlines import (
     sort_lines,
 )
 from batch_classifier.inference.cities.reader import (
-    MAX_LINE_CHARS,
     CoordinateChunk,
     CoordinateCsv,
 )
+from batch_classifier.inference.cities.records import MAX_LINE_CHARS
 
 WINDOW_BYTES = 1 << 22  # raw bytes sorted at a time
-CHUNK_BYTES = 1 << 24  # a chunk also ends once its fast rows hold this many input bytes
-MIN_RUN = 256  # a shorter run of fast rows before a non-plain line is not worth sorting for:
-MAX_CAREFUL_STREAK = 1 << 12  # read up to this many rows carefully before trying again
+CHUNK_BYTES = 1 << 22  # a chunk also ends once its fast rows hold this many input bytes
+# Runs shorter than MIN_RUN rows between lines that are not plain do not pay for sorting
+# again each time: the careful reader then takes 1, 2, 4, ... rows before the next try.
+MIN_RUN = 16
+MAX_CAREFUL_STREAK = 1 << 12
 
 
 @dataclass
@@ -89,6 +91,9 @@ class MixedChunks:
         """The fast rows (and blank lines) at the input's position, and their bytes;
         None when the next line is for the careful reader (then `_careful_rows` says
         how many rows it should read)."""
+        if self._table.input_lines is None:  # the careful reader has lines to read again
+            self._careful_rows = 1
+            return None, 0
         buffer, pos, eof = self._input.window(WINDOW_BYTES)
         lines = self._sorted_from(buffer, pos, eof)
         i = int(np.searchsorted(lines.starts, pos))

@@ -14,14 +14,21 @@ from typing import BinaryIO
 import numpy as np
 
 from batch_classifier.inference.cities.bytelines import ByteLines
+from batch_classifier.inference.cities.coordinates import parse_latlon
+from batch_classifier.inference.cities.records import (
+    MAX_LINE_CHARS,
+    NOT_UTF8,
+    PhysicalLines,
+    Record,
+    csv_records,
+)
 from batch_classifier.inference.errors import RowError, UsageError
 
 LAT_NAMES = ("lat", "latitude")
 LON_NAMES = ("lon", "lng", "long", "longitude")
 DELIMITERS = ",;\t|"
-MAX_LINE_CHARS = 1 << 20  # a longer physical line is reported as a bad row, never loaded whole
-_OVERLONG = "\x00overlong"
-csv.field_size_limit(MAX_LINE_CHARS)
+MAX_CHUNK_CHARS = 1 << 20  # a chunk also ends after this much text (wide rows), so memory
+#                            stays flat whatever the rows are like
 
 
 @dataclass
@@ -38,42 +45,22 @@ class CoordinateChunk:
 
 def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
                 what: str, source: str) -> int:
-    """Index of the coordinate column: the one named explicitly, else a usual name."""
+    """Index of the coordinate column: the one named explicitly, else a usual name (in
+    any case); a name that several columns have is refused as ambiguous."""
     folded = [h.strip().lower() for h in header]
-    if explicit is not None:
-        if explicit.strip().lower() not in folded:
-            raise UsageError(f"{source}: no column named {explicit!r} (columns: {_list(header)})")
-        return folded.index(explicit.strip().lower())
-    for name in names:
+    wanted = [explicit.strip().lower()] if explicit is not None else list(names)
+    for name in wanted:
+        if folded.count(name) > 1:
+            raise UsageError(f"{source}: {folded.count(name)} columns are named {name!r}; "
+                             f"rename them or name the {what} column with --{what[:3]}-col")
         if name in folded:
             return folded.index(name)
+    if explicit is not None:
+        raise UsageError(f"{source}: no column named {explicit!r} (columns: {_list(header)})")
     raise UsageError(
         f"{source}: no {what} column found (looked for {', '.join(names)} in any case; "
         f"columns: {_list(header)}); name it with --{what[:3]}-col"
     )
-
-
-def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, RowError | None]:
-    """Parse one latitude/longitude; return (value, None) or (nan, the error)."""
-    cleaned = text.strip()
-    if not cleaned:
-        return math.nan, RowError("missing coordinate", f"missing {what}")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        try:  # decimal comma, as in many European CSVs
-            value = float(cleaned.replace(",", ".", 1)) if cleaned.count(",") == 1 else None
-        except ValueError:
-            value = None
-        if value is None:
-            return math.nan, RowError("not a number", f"{what} {_short(cleaned)!r} is not a number")
-    if not math.isfinite(value):
-        return math.nan, RowError("not a number",
-                                  f"{what} {_short(cleaned)!r} is not a finite number")
-    if abs(value) > limit:
-        return math.nan, RowError("out of range",
-                                  f"{what} {value:g} is outside [-{limit:g}, {limit:g}]")
-    return value, None
 
 
 class CoordinateCsv:
@@ -87,23 +74,25 @@ class CoordinateCsv:
                  on_progress: Callable[[int], None] | None = None, *,
                  stream: BinaryIO | None = None, first_line: int = 2):
         self.source = "<stdin>" if path == "-" else path
-        self._on_progress = on_progress
         self._stream = self._open(path) if stream is None else ByteLines(stream)
-        try:
-            first = self._stream.readline(MAX_LINE_CHARS)
-        except UnicodeDecodeError:
-            raise UsageError(f"{self.source}: not a UTF-8 text file") from None
+        first = self._stream.readline(MAX_LINE_CHARS)
+        if NOT_UTF8.search(first):
+            raise UsageError(f"{self.source}: not a UTF-8 text file (its header line is not)")
         if not first.strip():
             raise UsageError(f"{self.source}: empty file (no header line)")
-        if len(first) >= MAX_LINE_CHARS and not first.endswith("\n"):
+        if len(first) >= MAX_LINE_CHARS and not first.endswith(("\n", "\r")):
             raise UsageError(f"{self.source}: the header line is longer than "
                              f"{MAX_LINE_CHARS} characters (is this a CSV file?)")
         self.delimiter = max(DELIMITERS, key=first.count)
         self.header = next(csv.reader([first], delimiter=self.delimiter))
         self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", self.source)
         self.lon_index = find_column(self.header, LON_NAMES, lon_col, "longitude", self.source)
-        self._line = first_line - 1
-        self._rows = self._records()
+        if self.lat_index == self.lon_index:
+            raise UsageError(f"{self.source}: latitude and longitude would both be column "
+                             f"{self.header[self.lat_index]!r}; name them with --lat-col "
+                             "and --lon-col")
+        self._lines = PhysicalLines(self._stream, first_line, on_progress or (lambda _: None))
+        self._rows = csv_records(self._lines, self.delimiter, len(self.header))
 
     def _open(self, path: str) -> ByteLines:
         if path == "-":
@@ -124,120 +113,61 @@ class CoordinateCsv:
     def __exit__(self, *exc_info: object) -> None:
         self._stream.close()
 
-    def _lines(self) -> Iterator[str]:
-        while True:
-            try:
-                line = self._stream.readline(MAX_LINE_CHARS)
-            except UnicodeDecodeError as exc:
-                raise UsageError(
-                    f"{self.source}: not UTF-8 text after line {self._line} ({exc.reason})"
-                ) from None
-            if not line:
-                return
-            self._line += 1
-            if self._on_progress is not None:
-                self._on_progress(len(line))
-            if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
-                self._skip_rest_of_line()
-                line = _OVERLONG + "\n"
-            yield line
-
-    def _skip_rest_of_line(self) -> None:
-        while True:
-            more = self._stream.readline(MAX_LINE_CHARS)
-            if self._on_progress is not None:
-                self._on_progress(len(more))
-            if not more or more.endswith("\n"):
-                return
-
-    def _records(self) -> Iterator[tuple[int, list[str], RowError | None]]:
-        """Every data row as (line number, fields, error if it cannot be used at all)."""
-        reader = csv.reader(self._lines(), delimiter=self.delimiter)
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield self._line, [], RowError("malformed CSV", f"malformed CSV ({exc})")
-                continue
-            line = self._line  # the reader never reads ahead of the record it returns
-            if not fields or fields == [""]:
-                continue
-            if fields == [_OVERLONG]:
-                yield line, [], RowError("line too long",
-                                         f"line longer than {MAX_LINE_CHARS} characters")
-            else:
-                yield line, fields, self._row_error(fields)
-
-    def skip(self, count: int) -> tuple[int, list[str] | None]:
-        """Pass over `count` data rows unclassified (a resumed run's done rows).
-
-        Returns how many rows there were (fewer at the end of the input) and the fields
-        of the last one, padded like an output row, to check the output against.
-        """
-        skipped, last = 0, None
-        for _line, fields, _error in itertools.islice(self._rows, count):
-            skipped, last = skipped + 1, fields
-        return skipped, None if last is None else _fit(last, len(self.header))
+    def skipped_rows(self, count: int) -> Iterator[list[str]]:
+        """The next `count` data rows (fewer at the end of the input), unclassified (a
+        resumed run's done rows), padded like output rows to check the output against."""
+        for record in itertools.islice(self._rows, count):
+            yield _fit(record.fields, len(self.header))
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
-        """Yield chunks of at most `size` data rows; blank lines are skipped."""
+        """Yield chunks of at most `size` data rows or about MAX_CHUNK_CHARS characters of
+        input; blank lines are skipped."""
         while (chunk := self.next_chunk(size)).line_numbers:
             yield chunk
 
     def next_chunk(self, size: int) -> CoordinateChunk:
-        """The next (at most) `size` data rows; none at the end of the input."""
+        """The next (at most) `size` data rows or about MAX_CHUNK_CHARS characters of
+        input; none at the end of the input."""
         chunk = _ChunkBuilder(len(self.header))
-        for line, fields, error in itertools.islice(self._rows, size):
-            chunk.add(line, fields, error, self)
+        if size > 0:
+            for record in self._rows:
+                chunk.add(record, self)
+                if len(chunk.rows) >= size or chunk.chars >= MAX_CHUNK_CHARS:
+                    break
         return chunk.build()
 
     @property
-    def input_lines(self) -> ByteLines:
-        """The input ahead, for a fast path that reads whole plain lines past the
-        careful reader (between two records: it never holds a line read ahead)."""
-        return self._stream
+    def input_lines(self) -> ByteLines | None:
+        """The input ahead, for a fast path that reads whole plain lines past the careful
+        reader; None while that reader holds lines it read ahead (after a bad record)."""
+        return self._stream if self._lines.idle else None
 
     @property
     def lines_read(self) -> int:
         """Physical lines read so far, the header's included."""
-        return self._line
+        return self._lines.lines_read
 
     def passed_over(self, lines: int, nbytes: int) -> None:
         """Count lines a fast path consumed from `input_lines`."""
-        self._line += lines
-        if self._on_progress is not None:
-            self._on_progress(nbytes)
-
-    def _row_error(self, fields: list[str]) -> RowError | None:
-        if len(fields) > len(self.header):
-            extra = self.delimiter.join(fields[len(self.header):])
-            return RowError("too many fields",
-                            f"row has {len(fields)} fields but the header has "
-                            f"{len(self.header)} (extra: {_short(extra)!r})")
-        return None
+        self._lines.passed_over(lines, nbytes)
 
 
 class _ChunkBuilder:
     def __init__(self, width: int) -> None:
         self.width = width
+        self.chars = 0
         self.lines: list[int] = []
         self.rows: list[list[str]] = []
         self.latlon: list[tuple[float, float]] = []
         self.errors: list[RowError | None] = []
 
-    def add(self, line: int, fields: list[str], error: RowError | None,
-            table: CoordinateCsv) -> None:
-        fields = _fit(fields, self.width)
+    def add(self, record: Record, table: CoordinateCsv) -> None:
+        fields, error = _fit(record.fields, self.width), record.error
         lat = lon = math.nan
         if error is None:
-            lat, lat_error = parse_coordinate(fields[table.lat_index], "latitude", 90.0)
-            lon, lon_error = parse_coordinate(fields[table.lon_index], "longitude", 180.0)
-            if lat_error or lon_error:
-                kind = (lat_error or lon_error).kind
-                error = RowError(kind, "; ".join(e.message for e in (lat_error, lon_error) if e))
-        self.lines.append(line)
+            lat, lon, error = parse_latlon(fields[table.lat_index], fields[table.lon_index])
+        self.chars += record.chars
+        self.lines.append(record.line)
         self.rows.append(fields)
         self.latlon.append((lat, lon))
         self.errors.append(error)
@@ -250,10 +180,6 @@ class _ChunkBuilder:
 def _fit(fields: list[str], width: int) -> list[str]:
     """Fields padded or cut to the header's width."""
     return (fields + [""] * width)[:width]
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _list(header: list[str]) -> str:

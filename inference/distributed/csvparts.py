@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from batch_classifier.inference.cities.reader import MAX_LINE_CHARS
+from batch_classifier.inference.cities.records import MAX_LINE_CHARS
 from batch_classifier.inference.errors import UsageError
 
 # A quoted record ends (or is given up as an error) within MAX_LINE_CHARS characters,

@@ -63,7 +63,8 @@ def run(params: dict[str, Any]) -> int:
     fmt = choose_format(output, params["output_format"])
     plan = {"command": COMMAND, "format": fmt, "columns": COLUMNS,
             "model_sha256": sha256_of(model.path), "threshold": threshold,
-            "max_pixels": params["max_pixels"], "files_per_task": params["files_per_task"],
+            "max_pixels": params["max_pixels"], "follow_links": params["follow_links"],
+            "files_per_task": params["files_per_task"],
             "inputs": [os.path.abspath(path) for path in params["paths"]]}
     spec = ModelSpec("images", params["device"], None)
     with DaskJob(COMMAND, "images", model, output=output, fmt=fmt, plan=plan,
@@ -75,7 +76,7 @@ def run(params: dict[str, Any]) -> int:
              f"{len(client.nthreads())} Dask workers ({params['scheduler']})", quiet)
         task = ImagesTask(model_name, fmt, input_size(model), threshold, params["batch_size"],
                           params["workers"], params["max_pixels"], os.getcwd())
-        found = walk_files(params["paths"], IMAGE_SUFFIXES)
+        found = walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"])
         job.run(client, planned_parts(found, params["files_per_task"]),
                 lambda part: client.submit(classify_images_part, part.spec, part.number,
                                            str(job.folder.part_path(part.number)), task,

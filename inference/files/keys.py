@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +21,7 @@ from batch_classifier.inference.files.walk import VANISHED, FoundFile, os_error
 STAT_KEY = ("path", "size", "mtime_ns")
 HASH_KEY = ("path", "sha256")
 CHUNK = 1 << 20
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, surrogate-escaped
 
 
 def key_columns(content_hash: bool) -> tuple[str, ...]:
@@ -28,8 +30,14 @@ def key_columns(content_hash: bool) -> tuple[str, ...]:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as output text: bytes of a name that is not UTF-8 are shown as \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A path as output text, one text per path and back: a byte that is not UTF-8 is
+    written as \\xNN and a backslash as \\\\ (so the name `\\xff` cannot pass
+    for the byte 0xff)."""
+    text = os.fsencode(path).decode("utf-8", "surrogateescape")
+    if "\\" not in text and not _ESCAPED_BYTE.search(text):
+        return text
+    return _ESCAPED_BYTE.sub(lambda byte: f"\\x{ord(byte.group()) - 0xDC00:02x}",
+                             text.replace("\\", "\\\\"))
 
 
 def file_key(found: FoundFile, content_hash: bool) -> tuple[str, ...]:

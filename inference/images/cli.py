@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import takewhile
 from pathlib import Path
 
 import click
+import numpy as np
 from tqdm import tqdm
 
 from batch_classifier.inference.cli_common import (
@@ -39,18 +40,28 @@ from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.session import LoadedModel, load_model
 
+# Pixels per ONNX Runtime call: a call's memory grows with images x pixels (the shipped
+# model holds ~60 MiB per 256 px image: upsampled x1.5 and flipped inside its graph), and
+# the session's arena keeps its largest call's memory for the rest of the run. Four
+# such images a call run as fast as 32 on CPU (bench/bench_memory.py).
+PIXELS_PER_CALL = 4 * 256 * 256
+
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True,
-              help="Images per model call.")
+              help="Images decoded and written together (the model takes them a few at a "
+                   "time, so memory does not grow with this).")
 @click.option("--threshold", type=click.FloatRange(0, 1),
               help="Call an image fake when P(fake) >= this (default: the model's, 0.5).")
 @click.option("--workers", type=click.IntRange(0), default=0,
               help="Decoding threads (0: one per CPU core, at most 8).")
 @click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS,
               show_default=True, help="Refuse larger images (decompression bombs).")
+@click.option("--follow-links", is_flag=True,
+              help="Follow symbolic links that lead out of the folders given (by default "
+                   "such a link gets a row with an error and is not followed).")
 @output_options
 @job_options
 @click.option("--hash", "content_hash", is_flag=True,
@@ -58,13 +69,17 @@ from batch_classifier.inference.session import LoadedModel, load_model
                    "instead of size and modification time.")
 @dask_options("images")
 def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, workers: int,
-         max_pixels: int, model_spec: str | None, device: str, output_path: str | None,
-         output_format: str | None, quiet: bool, resume: bool, summary_json: str | None,
-         content_hash: bool, scheduler: str | None, files_per_task: int) -> None:
+         max_pixels: int, follow_links: bool, model_spec: str | None, device: str,
+         output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
+         summary_json: str | None, content_hash: bool, scheduler: str | None,
+         files_per_task: int) -> None:
     """Classify images as real photographs or AI-generated (fake).
 
     PATH is an image file or a folder, walked recursively for JPEG, PNG, WebP, BMP,
-    TIFF and GIF files (hidden files skipped). Columns: path, label (real/fake),
+    TIFF and GIF files (and AVIF/HEIF where Pillow has a plugin; hidden files skipped;
+    links leading out of the folder not followed without --follow-links). Another
+    format, whatever its name, is an 'unsupported format'. Columns: path (a byte that
+    is not UTF-8 written as \\xNN, a backslash as \\\\), label (real/fake),
     fake_probability, and error (empty when the image was classified; a file that
     cannot be read gets a row with the reason and no label).
 
@@ -89,9 +104,10 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
         with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
                       output_path=output_path, output_format=output_format, resume=resume,
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
-                      input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES) as job:
-            _classify(job, model, paths, size, cutoff, batch_size, workers, max_pixels,
-                      keys, quiet)
+                      input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES,
+                      settings={"--threshold": cutoff, "--max-pixels": max_pixels}) as job:
+            found = _files_to_do(job, paths, keys, workers, follow_links)
+            _classify(job, model, found, size, cutoff, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:
                 info("classify-images: no image files found", quiet)
     except UsageError as exc:
@@ -102,32 +118,39 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
     sys.exit(job.exit_code)
 
 
-def _classify(job: BatchJob, model: LoadedModel, paths: tuple[Path, ...], size: int,
-              threshold: float, batch_size: int, workers: int, max_pixels: int,
-              keys: tuple[str, ...], quiet: bool) -> None:
-    """Walk, skip what the output holds, decode and classify, writing batch by batch."""
+def _files_to_do(job: BatchJob, paths: tuple[Path, ...], keys: tuple[str, ...], workers: int,
+                 follow_links: bool) -> Iterator[FoundFile]:
+    """The files found under `paths` that the output does not hold yet, until a stop."""
     content_hash = "sha256" in keys
-    found = walk_files(paths, IMAGE_SUFFIXES)
+    found = walk_files(paths, IMAGE_SUFFIXES, follow_links)
     if content_hash:
         found = with_hashes(found, workers or min(8, os.cpu_count() or 1))
     if job.done.keys:
         found = not_done(found, job.done.keys, content_hash, lambda: job.skip(1))
-    found = takewhile(lambda _: not job.stopping, found)
+    return takewhile(lambda _: not job.stopping, found)
+
+
+def _classify(job: BatchJob, model: LoadedModel, found: Iterator[FoundFile], size: int,
+              threshold: float, batch_size: int, workers: int, max_pixels: int,
+              quiet: bool) -> None:
+    """Decode and classify, writing batch by batch (with the key columns a resumable
+    output has)."""
+    extra = job.key_columns[1:]
     with tqdm(unit="img", disable=not show_progress(quiet), desc="classify-images") as bar:
         classify_files(job, model, found, size, threshold, batch_size, workers, max_pixels,
-                       keys, bar.update)
+                       extra, bar.update)
 
 
 def classify_files(job: RowSink, model: LoadedModel, found: Iterable[FoundFile], size: int,
                    threshold: float, batch_size: int, workers: int, max_pixels: int,
-                   keys: tuple[str, ...] = (),
+                   extra: Sequence[str] = (),
                    on_batch: Callable[[int], object] | None = None) -> None:
     """Decode and classify `found`, writing batch by batch (each row followed by the
-    file's `keys` values but the path); `on_batch` is told each batch's size. This is
-    the core a local run and each part of a distributed run go through."""
+    file's `extra` attributes); `on_batch` is told each batch's size. This is the core a
+    local run and each part of a distributed run go through."""
     for batch in decoded_batches(found, size, batch_size, workers, max_pixels):
         rows = result_rows(model, batch, threshold)
-        job.write([row + [getattr(f, name) for name in keys[1:]]
+        job.write([row + [getattr(f, name) for name in extra]
                    for row, f in zip(rows, batch.files, strict=True)],
                   [error and error.kind for error in batch.errors])
         if on_batch:
@@ -138,7 +161,7 @@ def classify_files(job: RowSink, model: LoadedModel, found: Iterable[FoundFile],
 
 def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> list[list]:
     """path, label, fake_probability, error for every file of the batch, in order."""
-    probabilities = fake_probabilities(model, batch.images)
+    probabilities = _in_model_calls(model, batch.images)
     labels = labels_for(probabilities, threshold, model.contract.labels)
     predicted = dict(zip(batch.ok, zip(labels, probabilities.tolist(), strict=True),
                          strict=True))
@@ -149,6 +172,15 @@ def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> li
                      None if probability is None else round(probability, 6),
                      error and error.message])
     return rows
+
+
+def _in_model_calls(model: LoadedModel, images: np.ndarray) -> np.ndarray:
+    """P(fake) of each image, the model taking at most PIXELS_PER_CALL pixels a call."""
+    rows = max(1, PIXELS_PER_CALL // max(1, images.shape[1] * images.shape[2]))
+    if len(images) <= rows:
+        return fake_probabilities(model, images)
+    return np.concatenate([fake_probabilities(model, images[start:start + rows])
+                           for start in range(0, len(images), rows)])
 
 
 if __name__ == "__main__":

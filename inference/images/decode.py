@@ -1,12 +1,18 @@
-"""Decode any common image file into the uint8 RGB array a model's input contract asks for.
+"""Decode an image file into the uint8 RGB array a model's input contract asks for.
 
-The trainer uses this same function, so training and serving see identical pixels.
+Only the formats meant are opened (JPEG, PNG, WebP, GIF, BMP, TIFF, and HEIF/AVIF where
+Pillow has a plugin for them): a file another Pillow plugin would claim (EPS, DDS, PPM
+named .jpg, ...) is an `unsupported format`, never handed to that plugin. Whatever a
+decoder raises becomes the file's error, never the run's. The trainer uses this same
+function, so training and serving see identical pixels.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import suppress
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -16,6 +22,21 @@ from batch_classifier.inference.errors import RowError
 DEFAULT_MAX_PIXELS = 100_000_000
 # A size check of our own (below) is the real guard; this keeps PIL from refusing first.
 Image.MAX_IMAGE_PIXELS = None
+WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
+MAX_RESIZE_AREA = 16  # the resized image before its centre crop: at most this many squares
+
+
+def _openable(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats of `wanted` that Pillow opens here (HEIF needs pillow-heif)."""
+    with suppress(ImportError):
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    Image.init()
+    return tuple(name for name in wanted if name in Image.OPEN)
+
+
+IMAGE_FORMATS = _openable(WANTED_FORMATS)
 
 
 class ImageDecodeError(Exception):
@@ -41,20 +62,24 @@ def decode_file(path: Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS,
         return RowError("permission denied", "permission denied")
     except MemoryError:
         return RowError("too large to decode", "too large to decode")
+    except Exception as exc:  # any other decoder failure is this file's, not the run's
+        return RowError("broken image", f"broken image ({type(exc).__name__}: {_reason(exc)})")
 
 
-def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_rgb(path: str | Path | IO[bytes], size: int,
+             max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """The image at `path` as uint8 [size, size, 3] RGB.
 
     EXIF orientation is applied, the shorter side is resized to `size` (bicubic) and the
     centre square is kept; the first frame of an animation is used. Raises
-    ImageDecodeError with a short reason for content that cannot be decoded; a missing
-    or unreadable file raises its FileNotFoundError or PermissionError.
+    ImageDecodeError with a short reason for content that cannot be decoded, or is not
+    in one of IMAGE_FORMATS; a missing or unreadable file raises its FileNotFoundError
+    or PermissionError.
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as image:
+            with Image.open(path, formats=IMAGE_FORMATS) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise ImageDecodeError(
@@ -66,10 +91,37 @@ def load_rgb(path: str | Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) 
     except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
-        raise ImageDecodeError("not an image", "not an image (unrecognised or empty file)",
-                               ) from None
+        raise _unidentified(path) from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError("broken image", f"broken image ({_reason(exc)})") from None
+
+
+def _unidentified(path: str | Path | IO[bytes]) -> ImageDecodeError:
+    """Why no allowed format opened the file: the format another plugin recognises from
+    its first bytes (the plugin is not run), else not an image at all."""
+    try:
+        prefix = _first_bytes(path)
+    except OSError:
+        prefix = b""
+    for name, (_, accept) in Image.OPEN.items():
+        if name in IMAGE_FORMATS or accept is None:
+            continue
+        try:
+            claimed = accept(prefix)
+        except Exception:  # a plugin's check of 16 bytes; any failure means "not mine"
+            claimed = False
+        if claimed and not isinstance(claimed, str):
+            return ImageDecodeError("unsupported format", f"unsupported format ({name}; "
+                                    f"readable: {', '.join(IMAGE_FORMATS)})")
+    return ImageDecodeError("not an image", "not an image (unrecognised or empty file)")
+
+
+def _first_bytes(path: str | Path | IO[bytes]) -> bytes:
+    if hasattr(path, "read"):
+        path.seek(0)
+        return path.read(16)
+    with open(path, "rb") as handle:
+        return handle.read(16)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -88,15 +140,25 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _square(image: Image.Image, size: int) -> np.ndarray:
-    """Shorter side to `size`, then the centre `size` x `size` crop."""
+    """Shorter side to `size`, then the centre `size` x `size` crop.
+
+    When the resized image would be larger than MAX_RESIZE_AREA squares (a thin image:
+    12,000 x 1 would become 3,072,000 x 256), only the source region under the crop is
+    resampled, at the same scale: the cost stays that of one square, whatever the shape.
+    """
     width, height = image.size
     if (width, height) != (size, size):
         scale = size / min(width, height)
         new = (max(size, round(width * scale)), max(size, round(height * scale)))
-        if new != (width, height):
-            image = image.resize(new, Image.BICUBIC)
         left, top = (new[0] - size) // 2, (new[1] - size) // 2
-        image = image.crop((left, top, left + size, top + size))
+        if new[0] * new[1] > MAX_RESIZE_AREA * size * size:
+            x, y = width / new[0], height / new[1]
+            box = (left * x, top * y, (left + size) * x, (top + size) * y)
+            image = image.resize((size, size), Image.BICUBIC, box=box)
+        else:
+            if new != (width, height):
+                image = image.resize(new, Image.BICUBIC)
+            image = image.crop((left, top, left + size, top + size))
     return np.asarray(image, dtype=np.uint8)
 
 

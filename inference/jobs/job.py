@@ -14,10 +14,18 @@ from typing import Any
 
 from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.files.keys import sha256_of
 from batch_classifier.inference.formats import choose_format
 from batch_classifier.inference.jobs.fileops import remove_stale_temps
 from batch_classifier.inference.jobs.lock import OutputLock, lock_path
 from batch_classifier.inference.jobs.resume import DoneRecords, drop_superseded, read_done
+from batch_classifier.inference.jobs.runrecord import (
+    RunRecord,
+    check_record,
+    record_path,
+    remove_record,
+    write_record,
+)
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
 from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
@@ -30,10 +38,12 @@ class BatchJob:
 
     The paths it will write are checked first (see `targets`): none may be one of
     `inputs` or named with one of `input_suffixes`. With an output file: holds its lock,
-    clears temp files a killed run left, and with `resume` reads back `done` (what the
-    file already holds, torn tail cut off) and appends. SIGINT/SIGTERM set `stopping`;
-    the loop finishes its batch and leaves. On leaving: the output is closed (or dropped
-    on an error), the summary reported.
+    clears temp files a killed run left, keeps a run record of the model and `settings`
+    beside it, and with `resume` reads back `done` (what the file already holds, torn
+    tail cut off, its first `input_columns` values digested), refuses an output whose
+    record differs, and appends. SIGINT/SIGTERM set `stopping`; the loop finishes its
+    batch and leaves. On leaving: the output is closed (or dropped on an error), the
+    summary reported.
     """
 
     def __init__(self, command: str, unit: str, model: LoadedModel, columns: list[str], *,
@@ -41,6 +51,7 @@ class BatchJob:
                  summary_json: str | None, quiet: bool, key_columns: Sequence[str] = (),
                  inputs: Sequence[str | os.PathLike] = (),
                  input_suffixes: frozenset[str] = frozenset(),
+                 settings: dict[str, Any] | None = None, input_columns: int = 0,
                  column_types: Mapping[str, str] | None = None):
         self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
         self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
@@ -60,7 +71,9 @@ class BatchJob:
         self._resume = resume
         self._summary_file: SummaryFile | None = None
         self._quiet = quiet
-        self._key_columns = key_columns
+        self._settings = settings or {}
+        self._input_columns = input_columns
+        self.key_columns = key_columns
         self._done_paths: set[str] = set()
         self._supersedes = False  # some rows replace older rows of the same key[0]
         self._stack = ExitStack()
@@ -73,6 +86,7 @@ class BatchJob:
         if self._output and not self._output.stream:
             written["-o"] = self._output.path
             written["lock file"] = lock_path(self._output.path)
+            written["run record"] = record_path(self._output.path)
         if self._summary_target:
             written["--summary-json"] = self._summary_target.path
         return written
@@ -84,6 +98,7 @@ class BatchJob:
             if output and not output.stream:
                 stack.enter_context(OutputLock(output.path))
                 remove_stale_temps(output.path)
+                remove_stale_temps(record_path(output.path))
                 if self._resume:
                     self._read_done()
             if self._summary_target:
@@ -95,21 +110,30 @@ class BatchJob:
             self._stack = stack.pop_all()
         return self
 
+    def _run_record(self) -> RunRecord:
+        model = self.summary.model
+        return RunRecord(self.summary.command, str(model.path), sha256_of(model.path),
+                         self._settings)
+
     def _read_done(self) -> None:
         self.done = read_done(self._output.path, self._format, self._columns,
-                              self._key_columns)
+                              self.key_columns, self._input_columns)
+        if self.done.count:
+            check_record(self._output.path, self._run_record())
+        else:
+            write_record(self._output.path, self._run_record())
         if self.done.repaired_bytes:
             info(f"{self.summary.command}: {self._output.path}: cut off a torn last record "
                  f"({self.done.repaired_bytes} bytes) left by an interrupted run", self._quiet)
         info(f"{self.summary.command}: resuming; {self.done.count} {self.summary.unit} "
              "already in the output", self._quiet)
-        if self._key_columns:
+        if self.key_columns:
             self._done_paths = {key[0] for key in self.done.keys}
             self._supersedes = len(self._done_paths) < self.done.count
 
     def _drop_superseded(self) -> None:
         dropped = drop_superseded(self._output.path, self._format, self._columns,
-                                  self._key_columns[0])
+                                  self.key_columns[0])
         info(f"{self.summary.command}: dropped {dropped} older row(s) of files that "
              "changed since", self._quiet)
 
@@ -127,13 +151,24 @@ class BatchJob:
             self._writer.write_rows(rows)
         self.summary.count(error_kinds)
         if self._done_paths and not self._supersedes and not isinstance(rows, str):
-            at = self._columns.index(self._key_columns[0])
+            at = self._columns.index(self.key_columns[0])
             self._supersedes = any(row[at] in self._done_paths for row in rows)
 
     @property
     def format(self) -> str:
         """The output format: csv, jsonl or parquet."""
         return self._format
+
+    def _close_output(self) -> None:
+        """Publish the output; a replaced file gets its run record anew (removed first,
+        so a crash in between leaves no record that describes other rows)."""
+        if not self._output or self._output.stream or self._resume:
+            self._writer.close()
+            return
+        record = self._run_record()
+        remove_record(self._output.path)
+        self._writer.close()
+        write_record(self._output.path, record)
 
     def skip(self, count: int) -> None:
         """Count inputs passed over because the output already holds them."""
@@ -142,7 +177,7 @@ class BatchJob:
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         with self._stack:
             if exc_type is None:
-                self._writer.close()
+                self._close_output()
                 if self._supersedes and not self._stop.requested:
                     self._drop_superseded()
             else:

@@ -9,6 +9,7 @@ when its last line ends with a newline outside any quoted field.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -23,34 +24,54 @@ from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file
 MAX_RECORD_BYTES = 1 << 26  # longer lines mean this is not an output of ours
 
 
+class RowsDigest:
+    """A SHA-256 over rows of text values, so an input's first rows can be compared with
+    the rows an output holds without keeping either."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, values: list[str]) -> None:
+        """Add one row (repr keeps the boundaries between values unambiguous)."""
+        self._hash.update(repr(values).encode("utf-8", "surrogatepass"))
+
+    def hexdigest(self) -> str:
+        """The digest of the rows added so far."""
+        return self._hash.hexdigest()
+
+
 @dataclass
 class DoneRecords:
-    """The complete records already in an output file."""
+    """The complete records already in an output file: how many, the digest of their
+    first `prefix_width` values (the input columns they repeat), their key values."""
 
     count: int = 0
-    last: list[str] | None = None
+    prefix_digest: str = field(default_factory=lambda: RowsDigest().hexdigest())
     keys: set[tuple[str, ...]] = field(default_factory=set)
     repaired_bytes: int = 0
 
 
 def read_done(path: str | os.PathLike, fmt: str, columns: list[str],
-              key_columns: Sequence[str] = ()) -> DoneRecords:
-    """Count the complete records of `path` (if it exists), keep the last one and the
-    values of `key_columns` of each, and truncate a torn record at the end."""
+              key_columns: Sequence[str] = (), prefix_width: int = 0) -> DoneRecords:
+    """Count the complete records of `path` (if it exists), digest the first
+    `prefix_width` values of each, keep the values of `key_columns` of each, and
+    truncate a torn record at the end."""
     path = Path(path)
     if not os.path.lexists(path):
         return DoneRecords()
     with os.fdopen(open_plain_file(path, os.O_RDWR, "output"), "r+b") as handle:
-        done, good_end = DoneRecords(), 0
+        done, good_end, prefixes = DoneRecords(), 0, RowsDigest()
         key_index = [columns.index(name) for name in key_columns]
         for values, end in _scan(handle, path, fmt, columns):
             good_end = end
             if values is None:
                 continue
             done.count += 1
-            done.last = values
+            if prefix_width:
+                prefixes.add(values[:prefix_width])
             if key_index:
                 done.keys.add(tuple(values[i] for i in key_index))
+        done.prefix_digest = prefixes.hexdigest()
         size = handle.seek(0, os.SEEK_END)
         if good_end < size:
             handle.truncate(good_end)

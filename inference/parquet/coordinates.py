@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from batch_classifier.inference.cities.coordinates import parse_latlon
 from batch_classifier.inference.cities.reader import (
     LAT_NAMES,
     LON_NAMES,
     CoordinateChunk,
     find_column,
-    parse_coordinate,
 )
 from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.parquet import pyarrow_parquet
@@ -58,20 +58,18 @@ class ParquetCoordinates:
     def __exit__(self, *exc_info: object) -> None:
         self._file.close()
 
-    def skip(self, count: int) -> tuple[int, list[str] | None]:
-        """Pass over `count` rows (a resumed run's done rows): how many there were and the
-        text of the last one, to check the output against."""
-        last = None
-        for batch in self._file.iter_batches(batch_size=SKIP_BATCH, row_groups=self._row_groups):
-            taken = min(count - self._skipped, batch.num_rows)
-            self._skipped += taken
-            last = batch.slice(taken - 1, 1) if taken else last
+    def skipped_rows(self, count: int) -> Iterator[list[str]]:
+        """The text of the first `count` rows (fewer at the end of the file), passed over
+        unclassified (a resumed run's done rows, to check the output against)."""
+        for chunk in self.chunks(max(1, min(count, SKIP_BATCH))):
+            rows = chunk.rows[:count - self._skipped]
+            self._skipped += len(rows)
+            yield from rows
             if self._skipped == count:
-                break
-        return self._skipped, None if last is None else self._chunk(last, 0).rows[0]
+                return
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
-        """Chunks of at most `size` rows, after those `skip` passed over."""
+        """Chunks of at most `size` rows, after those `skipped_rows` passed over."""
         row = self._first_row
         to_skip = self._skipped
         for batch in self._file.iter_batches(batch_size=size, row_groups=self._row_groups):
@@ -85,17 +83,13 @@ class ParquetCoordinates:
     def _chunk(self, batch: Any, first_row: int) -> CoordinateChunk:
         columns = [self._texts(column) for column in batch.columns]
         rows = [list(fields) for fields in zip(*columns, strict=True)]
-        latlon = np.full((len(rows), 2), np.nan, dtype=np.float32)
+        latlon = np.empty((len(rows), 2), dtype=np.float32)
         errors: list[RowError | None] = []
         for i, (lat_text, lon_text) in enumerate(zip(columns[self.lat_index],
                                                      columns[self.lon_index], strict=True)):
-            lat, lat_error = parse_coordinate(lat_text, "latitude", 90.0)
-            lon, lon_error = parse_coordinate(lon_text, "longitude", 180.0)
-            bad = [e for e in (lat_error, lon_error) if e]
-            errors.append(RowError(bad[0].kind, "; ".join(e.message for e in bad)) if bad
-                          else None)
-            if not bad:
-                latlon[i] = lat, lon
+            lat, lon, error = parse_latlon(lat_text, lon_text)
+            latlon[i] = lat, lon
+            errors.append(error)
         numbers = list(range(first_row, first_row + len(rows)))
         return CoordinateChunk(numbers, rows, latlon, errors, unit="row")
 

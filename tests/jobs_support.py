@@ -171,3 +171,13 @@ def peak_rss_mib(code: str, *args: str | Path, timeout: int = 300,
 def cli_code(module: str) -> str:
     """Code that runs the CLI of `batch_classifier.inference.<module>.cli` on sys.argv."""
     return f"from batch_classifier.inference.{module}.cli import main\nmain()"
+
+
+def classify_cities_without(module: str, *args: str | Path) -> subprocess.CompletedProcess:
+    """classify-cities in a subprocess that cannot import `module` (an extra not
+    installed)."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            "from batch_classifier.inference.cities.cli import main\n"
+            f"main({[str(a) for a in args]!r})\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)

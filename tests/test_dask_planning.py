@@ -3,9 +3,6 @@ newlines never cut), the output folder's rules, the options, and the missing ext
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from batch_classifier.inference.cities.reader import CoordinateCsv
@@ -18,6 +15,7 @@ from batch_classifier.inference.distributed.csvparts import (
 from batch_classifier.inference.distributed.fileblock import open_block
 from batch_classifier.inference.distributed.outdir import OutputFolder
 from batch_classifier.inference.errors import UsageError
+from tests.jobs_support import classify_cities_without
 
 
 def records(table: CoordinateCsv) -> list[tuple[int, list[str], str | None]]:
@@ -94,11 +92,8 @@ def test_a_resumed_folder_keeps_its_parts_and_refuses_another_plan(tmp_path):
 
 
 def test_dask_without_the_extra_is_one_line_and_exit_2(tmp_path):
-    code = ("import sys; sys.modules['distributed'] = None\n"
-            "from batch_classifier.inference.cities.cli import main\n"
-            f"main(['{tmp_path}/in.csv', '--dask', 'local', '-o', '{tmp_path}/out'])\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+    result = classify_cities_without("distributed", tmp_path / "in.csv", "--dask", "local",
+                                     "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr.startswith("error: --dask needs Dask, which is not installed")
     assert "pip install 'batch-classifier[dask]'" in result.stderr

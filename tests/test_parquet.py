@@ -3,15 +3,17 @@ read back through pandas."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from batch_classifier.inference.images.cli import main as classify_images
-from tests.jobs_support import brightness_model, run_cli, write_images
+from tests.jobs_support import (
+    brightness_model,
+    classify_cities_without,
+    run_cli,
+    write_images,
+)
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
@@ -101,11 +103,7 @@ def test_what_parquet_output_refuses(tmp_path, places, cities_model, monkeypatch
 
 
 def test_without_pyarrow_the_error_names_the_extra(tmp_path, places):
-    code = ("import sys; sys.modules['pyarrow'] = None\n"
-            "from batch_classifier.inference.cities.cli import main\n"
-            f"main(['{places}', '-o', '{tmp_path}/out.parquet'])\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+    result = classify_cities_without("pyarrow", places, "-o", tmp_path / "out.parquet")
     assert result.returncode == 2
     assert "pip install 'batch-classifier[parquet]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # the model line, then the error

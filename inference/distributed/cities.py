@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,6 @@ from batch_classifier.inference.cities.tables import (
     is_parquet,
     open_coordinates,
 )
-from batch_classifier.inference.cli_common import info
-from batch_classifier.inference.distributed.cluster import dask_client
 from batch_classifier.inference.distributed.csvparts import (
     CsvPart,
     header_end,
@@ -31,13 +30,9 @@ from batch_classifier.inference.distributed.csvparts import (
     scan_range,
 )
 from batch_classifier.inference.distributed.fileblock import open_block
-from batch_classifier.inference.distributed.job import DaskJob, PlannedPart
+from batch_classifier.inference.distributed.job import PlannedPart, dask_job
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
-from batch_classifier.inference.distributed.workermodel import (
-    ModelSpec,
-    model_on_workers,
-    worker_model,
-)
+from batch_classifier.inference.distributed.workermodel import ModelSpec, worker_model
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import sha256_of
 from batch_classifier.inference.formats import added_names, choose_format
@@ -74,9 +69,7 @@ class CitiesTask:
 
 def run(params: dict[str, Any]) -> int:
     """Classify the inputs of classify-cities' `params` on Dask; the exit code."""
-    output, quiet = params["output_path"], params["quiet"]
-    if not output:
-        raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
+    output = params["output_path"]
     files = input_files(params["csv_files"], output)
     model = load_model(resolve_model("cities", params["model_spec"]), device="cpu",
                        task="cities", threads=1)  # here only for its contract
@@ -91,21 +84,12 @@ def run(params: dict[str, Any]) -> int:
             "inputs": [[path, os.stat(path).st_size, os.stat(path).st_mtime_ns]
                        for path in files]}
     spec = ModelSpec("cities", params["device"], params["threads"])
-    with DaskJob(COMMAND, "rows", model, output=output, fmt=fmt, plan=plan,
-                 resume=params["resume"], summary_json=params["summary_json"],
-                 quiet=quiet) as job, \
-            dask_client(params["scheduler"], quiet) as client, \
-            model_on_workers(client, model.path, spec) as model_name:
-        info(f"{COMMAND}: model {model.path.name} ({model.contract.model_name}) on "
-             f"{len(client.nthreads())} Dask workers ({params['scheduler']})", quiet)
+    with dask_job(COMMAND, "rows", model, params, fmt, plan, spec) as (job, client, model_name):
         task = CitiesTask(model_name, fmt, header + names, added, column_types(names, added),
                           lat_col, lon_col, params["top_k"], params["min_confidence"],
                           params["batch_size"])
         job.run(client, planned_parts(client, files, params["blocksize"]),
-                lambda part: client.submit(_TASKS[type(part.spec)], part.spec, part.number,
-                                           str(job.folder.part_path(part.number)), task,
-                                           key=f"{COMMAND}-part-{part.number}-{model_name}",
-                                           pure=False))
+                classify_cities_part, task)
     return job.exit_code
 
 
@@ -193,31 +177,29 @@ def _description(part: CsvPart | ParquetPart) -> dict[str, Any]:
     return {"input": part.path, "row_groups": part.row_groups, "first_row": part.first_row}
 
 
-def classify_csv_part(part: CsvPart, number: int, path: str, task: CitiesTask) -> PartResult:
-    """Classify a CSV part into part file `number` at `path` (a task)."""
-    with open_block(part.path, [(0, part.header_end), (part.start, part.end)]) as stream, \
-            CoordinateCsv(part.path, task.lat_col, task.lon_col, stream=stream,
-                          first_line=part.first_line) as table:
-        return _classify(table, number, path, task)
-
-
-def classify_parquet_part(part: ParquetPart, number: int, path: str,
-                          task: CitiesTask) -> PartResult:
-    """Classify a Parquet part into part file `number` at `path` (a task)."""
-    from batch_classifier.inference.parquet.coordinates import ParquetCoordinates
-
-    with ParquetCoordinates(part.path, task.lat_col, task.lon_col, part.row_groups,
-                            part.first_row) as table:
-        return _classify(table, number, path, task)
-
-
-def _classify(table: CoordinateTable, number: int, path: str, task: CitiesTask) -> PartResult:
-    model = worker_model(task.model)
-    with PartWriter(number, Path(path), task.fmt, task.columns, task.types,
-                    model.provider) as sink:
-        classify_table(sink, table, model, task.batch_size, task.added, task.top_k,
-                       task.min_confidence)
+def classify_cities_part(part: CsvPart | ParquetPart, number: int, path: str,
+                         task: CitiesTask) -> PartResult:
+    """Classify a part of a CSV or Parquet file into part file `number` at `path` (a
+    task)."""
+    with _open_part(part, task) as table:
+        model = worker_model(task.model)
+        with PartWriter(number, Path(path), task.fmt, task.columns, task.types,
+                        model.provider) as sink:
+            classify_table(sink, table, model, task.batch_size, task.added, task.top_k,
+                           task.min_confidence)
     return sink.result
 
 
-_TASKS = {CsvPart: classify_csv_part, ParquetPart: classify_parquet_part}
+@contextmanager
+def _open_part(part: CsvPart | ParquetPart, task: CitiesTask) -> Iterator[CoordinateTable]:
+    if isinstance(part, ParquetPart):
+        from batch_classifier.inference.parquet.coordinates import ParquetCoordinates
+
+        with ParquetCoordinates(part.path, task.lat_col, task.lon_col, part.row_groups,
+                                part.first_row) as table:
+            yield table
+        return
+    with open_block(part.path, [(0, part.header_end), (part.start, part.end)]) as stream, \
+            CoordinateCsv(part.path, task.lat_col, task.lon_col, stream=stream,
+                          first_line=part.first_line) as table:
+        yield table

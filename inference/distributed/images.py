@@ -12,15 +12,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from batch_classifier.inference.cli_common import info
-from batch_classifier.inference.distributed.cluster import dask_client
-from batch_classifier.inference.distributed.job import DaskJob, PlannedPart
+from batch_classifier.inference.distributed.job import PlannedPart, dask_job
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
-from batch_classifier.inference.distributed.workermodel import (
-    ModelSpec,
-    model_on_workers,
-    worker_model,
-)
+from batch_classifier.inference.distributed.workermodel import ModelSpec, worker_model
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, sha256_of
 from batch_classifier.inference.files.walk import FoundFile, walk_files
@@ -50,9 +44,7 @@ class ImagesTask:
 
 def run(params: dict[str, Any]) -> int:
     """Classify the paths of classify-images' `params` on Dask; the exit code."""
-    output, quiet = params["output_path"], params["quiet"]
-    if not output:
-        raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
+    output = params["output_path"]
     if params["content_hash"]:
         raise UsageError("--hash is for a local --resume; with --dask a part is the unit "
                          "of resume")
@@ -67,21 +59,12 @@ def run(params: dict[str, Any]) -> int:
             "files_per_task": params["files_per_task"],
             "inputs": [os.path.abspath(path) for path in params["paths"]]}
     spec = ModelSpec("images", params["device"], None)
-    with DaskJob(COMMAND, "images", model, output=output, fmt=fmt, plan=plan,
-                 resume=params["resume"], summary_json=params["summary_json"],
-                 quiet=quiet) as job, \
-            dask_client(params["scheduler"], quiet) as client, \
-            model_on_workers(client, model.path, spec) as model_name:
-        info(f"{COMMAND}: model {model.path.name} ({model.contract.model_name}) on "
-             f"{len(client.nthreads())} Dask workers ({params['scheduler']})", quiet)
+    with dask_job(COMMAND, "images", model, params, fmt, plan, spec) as (job, client, model_name):
         task = ImagesTask(model_name, fmt, input_size(model), threshold, params["batch_size"],
                           params["workers"], params["max_pixels"], os.getcwd())
         found = walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"])
-        job.run(client, planned_parts(found, params["files_per_task"]),
-                lambda part: client.submit(classify_images_part, part.spec, part.number,
-                                           str(job.folder.part_path(part.number)), task,
-                                           key=f"{COMMAND}-part-{part.number}-{model_name}",
-                                           pure=False))
+        job.run(client, planned_parts(found, params["files_per_task"]), classify_images_part,
+                task)
     return job.exit_code
 
 

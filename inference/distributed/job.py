@@ -5,18 +5,21 @@ the summary line and --summary-json, and the exit code, as a local run has them.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from distributed import Client, Future, wait
 from distributed.scheduler import KilledWorker
 
-from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
+from batch_classifier.inference.cli_common import info
+from batch_classifier.inference.distributed.cluster import dask_client
 from batch_classifier.inference.distributed.outdir import OutputFolder
 from batch_classifier.inference.distributed.parts import PartResult
+from batch_classifier.inference.distributed.workermodel import ModelSpec, model_on_workers
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.jobs.lock import OutputLock
 from batch_classifier.inference.jobs.stop import GracefulStop
@@ -36,7 +39,7 @@ class PlannedPart:
     number: int
     digest: str
     description: dict[str, Any] = field(default_factory=dict)
-    spec: Any = None  # what the task needs to make the part
+    spec: Any = None  # what the task is given to make the part
 
 
 class DaskJob:
@@ -74,10 +77,18 @@ class DaskJob:
         return self._stop.requested is not None
 
     def run(self, client: Client, parts: Iterable[PlannedPart],
-            submit: Callable[[PlannedPart], Future]) -> None:
-        """Submit a task for each part not done yet (at most two per worker thread in
-        flight), record each finished one, and write `_SUCCESS` once all are there."""
+            function: Callable[..., PartResult], task: Any) -> None:
+        """For each part not done yet, submit `function(part.spec, part.number, part file
+        path, task)` (at most two per worker thread in flight); record each finished part,
+        and write `_SUCCESS` once all are there."""
         window = 2 * max(1, sum(client.nthreads().values()))
+        token = uuid.uuid4().hex
+
+        def submit(part: PlannedPart) -> Future:
+            path = str(self.folder.part_path(part.number))
+            return client.submit(function, part.spec, part.number, path, task, pure=False,
+                                 key=f"{self.summary.command}-part-{part.number}-{token}")
+
         pending: dict[Future, PlannedPart] = {}
         for part in parts:
             self._parts += 1
@@ -138,13 +149,8 @@ class DaskJob:
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         with self._stack:
-            if exc_type is KeyboardInterrupt:
-                self.summary.interrupted = self._stop.requested or "SIGINT"
-            elif exc_type is None:
-                self.summary.interrupted = self._stop.requested
-            else:
+            if not self.summary.finish(exc_type, self._stop.requested):
                 return
-            self.summary.finish()
             info(self.summary.line(), self._quiet)
             if self._finished:
                 skipped = self._skipped_parts
@@ -154,12 +160,23 @@ class DaskJob:
             if self._summary_file:
                 self._summary_file.write(self.summary.as_dict())
 
-    @property
-    def exit_code(self) -> int:
-        """130 when interrupted, 1 when some inputs failed, else 0."""
-        if self.summary.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_SOME_FAILED if sum(self.summary.failed.values()) else EXIT_OK
+
+
+@contextmanager
+def dask_job(command: str, unit: str, model: LoadedModel, params: dict[str, Any], fmt: str,
+             plan: dict[str, Any], spec: ModelSpec) -> Iterator[tuple[DaskJob, Client, str]]:
+    """A distributed run of a classify command with its CLI `params`: the job (its output
+    folder locked first), a client of the cluster, and the name workers find the model
+    under."""
+    quiet = params["quiet"]
+    with DaskJob(command, unit, model, output=params["output_path"], fmt=fmt, plan=plan,
+                 resume=params["resume"], summary_json=params["summary_json"],
+                 quiet=quiet) as job, \
+            dask_client(params["scheduler"], quiet) as client, \
+            model_on_workers(client, model.path, spec) as model_name:
+        info(f"{command}: model {model.path.name} ({model.contract.model_name}) on "
+             f"{len(client.nthreads())} Dask workers ({params['scheduler']})", quiet)
+        yield job, client, model_name
 
 
 def _result(future: Future, part: PlannedPart) -> PartResult:

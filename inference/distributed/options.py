@@ -67,6 +67,8 @@ def single_input(inputs: tuple[str, ...]) -> str:
 def run_on_dask(kind: str, params: dict[str, Any]) -> int:
     """Run the `kind` command (cities, images) with its CLI `params` on Dask; the exit
     code. Without the dask extra, a UsageError naming it."""
+    if not params["output_path"]:
+        raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
     try:
         importlib.import_module("distributed")
     except ImportError as exc:

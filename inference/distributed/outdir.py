@@ -29,7 +29,7 @@ class OutputFolder:
     """-o OUTDIR: a folder (made if missing) of this tool's files only."""
 
     def __init__(self, path: str | os.PathLike, fmt: str):
-        self.path = Path(path)
+        self.path = Path(os.path.abspath(path))  # workers elsewhere write into it
         self.format = fmt
         try:
             info = os.lstat(self.path)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
+from batch_classifier.inference.cli_common import info
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import sha256_of
 from batch_classifier.inference.formats import choose_format
@@ -182,13 +182,8 @@ class BatchJob:
                     self._drop_superseded()
             else:
                 self._writer.abort()
-            if exc_type is KeyboardInterrupt:
-                self.summary.interrupted = self._stop.requested or "SIGINT"
-            elif exc_type is None:
-                self.summary.interrupted = self._stop.requested
-            else:
+            if not self.summary.finish(exc_type, self._stop.requested):
                 return
-            self.summary.finish()
             info(self.summary.line(), self._quiet)
             if self._summary_file:
                 self._summary_file.write(self.summary.as_dict())
@@ -196,6 +191,4 @@ class BatchJob:
     @property
     def exit_code(self) -> int:
         """130 when interrupted, 1 when some inputs failed, else 0."""
-        if self.summary.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_SOME_FAILED if sum(self.summary.failed.values()) else EXIT_OK
+        return self.summary.exit_code

@@ -66,6 +66,13 @@ def assert_same_rows(got: list[list[str]], want: list[list[str]],
                 assert x == y, (number, a, b)
 
 
+def finished(result: Result, code: int = 1) -> None:
+    """A CLI run through click's test runner ran to its end (no exception) with exit
+    code `code`."""
+    assert result.exit_code == code and isinstance(result.exception, SystemExit | None), \
+        result.output
+
+
 def run_cli(*args: str | Path, input_text: str | None = None) -> Result:
     """classify-cities in-process through click's test runner."""
     return CliRunner().invoke(classify_cities, [str(a) for a in args], input=input_text)

@@ -7,6 +7,7 @@ import pytest
 
 from batch_classifier.inference.cities.reader import CoordinateCsv
 from batch_classifier.inference.distributed.csvparts import (
+    QUOTE_REACH,
     header_end,
     plan_file,
     ranges,
@@ -44,7 +45,7 @@ def test_parts_read_exactly_the_records_of_the_whole_file(tmp_path, newline):
             lines.append("")
     path = tmp_path / "in.csv"
     path.write_bytes(("\ufeff" + newline.join(lines) + newline).encode())
-    parts = plan(path, blocksize=200, reach=60)
+    parts = plan(path, blocksize=200, reach=2)
     assert len(parts) > 10
     with CoordinateCsv(str(path)) as whole:
         want = records(whole)
@@ -60,11 +61,16 @@ def test_parts_read_exactly_the_records_of_the_whole_file(tmp_path, newline):
     assert not any(line + 1 in first_lines for line in quoted_lines)  # never right after
 
 
-def test_a_file_quoted_throughout_stays_one_part(tmp_path):
+def test_quotes_keep_parts_from_starting_in_the_lines_after_them(tmp_path):
     path = tmp_path / "in.csv"
-    path.write_text("name,lat,lon\n" + "".join(f'"p, {i}",1,2\n' for i in range(500)))
-    assert len(plan(path, blocksize=100, reach=1 << 23)) == 1
-    assert len(plan(path, blocksize=100, reach=5)) > 1  # a quote 6 bytes before each line
+    lines = [f'"p, {i}",1,2' if i == 500 else f"p {i},1,2" for i in range(2000)]
+    path.write_text("name,lat,lon\n" + "\n".join(lines) + "\n")
+    first_lines = [part.first_line for part in plan(path, blocksize=400, reach=QUOTE_REACH)]
+    assert len(first_lines) > 20
+    assert not any(502 < line <= 502 + QUOTE_REACH for line in first_lines)  # quote: line 502
+    quoted_throughout = tmp_path / "quoted.csv"
+    quoted_throughout.write_text("name,lat,lon\n" + "".join(f'"p, {i}",1,2\n' for i in range(500)))
+    assert len(plan(quoted_throughout, blocksize=100, reach=QUOTE_REACH)) == 1
 
 
 def test_the_output_folder_holds_only_its_own_files(tmp_path):

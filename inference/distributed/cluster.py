@@ -39,7 +39,7 @@ def dask_client(spec: str, quiet: bool) -> Iterator[Client]:
             threads = max(1, (os.cpu_count() or 1) // workers)
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=threads, processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port (its HTTP server always runs)
                 silence_logs=logging.CRITICAL if quiet else logging.ERROR))
             client = stack.enter_context(Client(cluster))
         else:

@@ -2,12 +2,13 @@
 
 The data after the header is divided into ranges of `blocksize` bytes, which workers
 scan in parallel (line endings, quote characters). A part starts at the first line
-after each range's start, unless a quote character lies within QUOTE_REACH bytes
-before that point: a quoted field there might hold the newline, so the part goes on to
-the next boundary instead (a file quoted throughout stays one part). Without a quote
-nearby no record can span the point, so the reader, started there, reads exactly the
-records a reader of the whole file reads, numbering its lines from the line count of
-the ranges before.
+after each range's start, unless a quote character lies in the QUOTE_REACH lines
+before that line: a quoted field there might hold the newline, so the part goes on to
+the next boundary instead (a file with quotes every few lines stays one part). The
+reader gives up a quoted record after MAX_RECORD_LINES lines (records.py), so without
+a quote that near, no record spans the point: the reader, started there, reads exactly
+the records a reader of the whole file reads, numbering its lines from the line count
+of the ranges before.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from batch_classifier.inference.cities.records import MAX_LINE_CHARS
+from batch_classifier.inference.cities.records import MAX_LINE_CHARS, MAX_RECORD_LINES
 from batch_classifier.inference.errors import UsageError
 
-# A quoted record ends (or is given up as an error) within MAX_LINE_CHARS characters,
-# at most 4 bytes each, plus the line that overflows.
-QUOTE_REACH = 8 * MAX_LINE_CHARS
+QUOTE_REACH = MAX_RECORD_LINES + 1  # lines; the reader reads one more before giving up
 PIECE_BYTES = 1 << 24  # read at a time while scanning
 _FIRST_LINE_END = re.compile(rb"\r\n?|\n")
 
@@ -40,14 +39,15 @@ class CsvPart:
 @dataclass(frozen=True)
 class RangeScan:
     """What a worker found in a byte range: its line endings, the first line start in
-    it (None if no line starts there), the endings before that, and the positions of the
-    last quote character before it and in the whole range (-1: none)."""
+    it (None if no line starts there) and the endings before that, and the endings
+    before its last quote character, before that line start and in the whole range (-1:
+    no quote)."""
 
     endings: int
     boundary: int | None
     endings_before: int
-    last_quote_before: int
-    last_quote: int
+    quote_endings_before: int
+    quote_endings: int
 
 
 def header_end(path: str) -> int:
@@ -67,7 +67,7 @@ def scan_range(path: str, start: int, end: int) -> RangeScan:
         handle.seek(start - 1)
         boundary = start if handle.read(1) == b"\n" else None
         endings = endings_before = 0
-        last_quote = last_quote_before = -1
+        quote = quote_before = -1
         at = start
         while at < end:
             piece = handle.read(min(PIECE_BYTES, end - at))
@@ -78,13 +78,13 @@ def scan_range(path: str, start: int, end: int) -> RangeScan:
                 if newline >= 0:
                     boundary = at + newline + 1
                     endings_before = endings + _endings(piece[:newline + 1], b"")
-                    last_quote_before = max(last_quote, _last(piece[:newline + 1], at))
+                    quote_before = _quote_endings(piece[:newline + 1], endings, quote)
+            quote = _quote_endings(piece, endings, quote)
             endings += _endings(piece, following)
-            last_quote = max(last_quote, _last(piece, at))
             at += len(piece)
             if not piece:
                 break
-    return RangeScan(endings, boundary, endings_before, last_quote_before, last_quote)
+    return RangeScan(endings, boundary, endings_before, quote_before, quote)
 
 
 def _endings(data: bytes, following: bytes) -> int:
@@ -93,9 +93,11 @@ def _endings(data: bytes, following: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - crlf
 
 
-def _last(data: bytes, offset: int) -> int:
+def _quote_endings(data: bytes, endings: int, previous: int) -> int:
+    """The line endings before the last quote in `data` (which `endings` endings
+    precede), or `previous` if it has none."""
     found = data.rfind(b'"')
-    return -1 if found < 0 else offset + found
+    return previous if found < 0 else endings + _endings(data[:found], b'"')
 
 
 def ranges(start: int, size: int, blocksize: int) -> list[tuple[int, int]]:
@@ -106,17 +108,20 @@ def ranges(start: int, size: int, blocksize: int) -> list[tuple[int, int]]:
 def plan_file(path: str, data_start: int, size: int,
               scans: list[tuple[tuple[int, int], RangeScan]],
               reach: int = QUOTE_REACH) -> list[CsvPart]:
-    """The parts of a file from the scans of its ranges (in order), never starting within
-    `reach` bytes after a quote character; one part at least."""
+    """The parts of a file from the scans of its ranges (in order), none starting within
+    `reach` lines after a line with a quote character; one part at least."""
     cuts = [(data_start, 2)]
-    endings, last_quote = 0, -1
+    endings, quote_line = 0, None
     for (start, _), scan in scans:
         if start > data_start and scan.boundary is not None and scan.boundary < size:
-            quote = scan.last_quote_before if scan.last_quote_before >= 0 else last_quote
-            if quote < 0 or scan.boundary - quote > reach:
-                cuts.append((scan.boundary, 2 + endings + scan.endings_before))
+            line = 2 + endings + scan.endings_before
+            quote = (2 + endings + scan.quote_endings_before if scan.quote_endings_before >= 0
+                     else quote_line)
+            if quote is None or line - quote > reach:
+                cuts.append((scan.boundary, line))
+        if scan.quote_endings >= 0:
+            quote_line = 2 + endings + scan.quote_endings
         endings += scan.endings
-        last_quote = max(last_quote, scan.last_quote)
     ends = [start for start, _ in cuts[1:]] + [size]
     return [CsvPart(path, data_start, start, end, first_line)
             for (start, first_line), end in zip(cuts, ends, strict=True)]

@@ -160,6 +160,11 @@ class DaskJob:
             if self._summary_file:
                 self._summary_file.write(self.summary.as_dict())
 
+    @property
+    def exit_code(self) -> int:
+        """130 when interrupted, 1 when some inputs failed, else 0."""
+        return self.summary.exit_code
+
 
 
 @contextmanager

@@ -30,7 +30,8 @@ def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                      help="auto: CUDA when onnxruntime offers it, else CPU."),
         click.option("-o", "--output", "output_path", metavar="FILE",
-                     help="Write results here (atomically) instead of stdout."),
+                     help="Write results here (atomically; a device or pipe as a stream) "
+                          "instead of stdout."),
         click.option("--format", "output_format", type=click.Choice(FORMATS),
                      help="Output format (default: from the -o extension, else csv)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or info on stderr."),
@@ -43,7 +44,9 @@ def job_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option("--resume", is_flag=True,
                      help="Continue the -o FILE an earlier run left: classify only what it "
-                          "lacks and append (repairs a record torn by a crash)."),
+                          "lacks and append (repairs a record torn by a crash). Refused if "
+                          "the input's done rows, the model or the options differ from that "
+                          "run's (FILE.run.json records them)."),
         click.option("--summary-json", metavar="FILE",
                      help="Also write the run summary (counts, timing, model) as JSON here."),
     ]

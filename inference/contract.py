@@ -100,3 +100,12 @@ class ModelContract:
         known = set(required_keys(task))
         extra = {key: value for key, value in metadata.items() if key not in known}
         return cls(**decoded, extra=extra)
+
+    def row_shapes(self) -> tuple[tuple[object, ...], int]:
+        """(shape of one input row, values per output row) the graph must have: cities
+        take (lat, lon) and give one probability per label; images take height x width
+        x 3 and give P(fake)."""
+        if self.task == "cities":
+            return (2,), len(self.labels)
+        size = self.input_contract
+        return (size.get("height"), size.get("width"), 3), 1

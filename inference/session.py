@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,10 @@ def load_model(path: str | os.PathLike, device: str = "auto", task: str | None =
         raise UsageError(f"{path}: model file not found")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # Threads sleep between ops instead of spinning: scheduled jobs share their cores
+    # with the decoding threads and other jobs (bench/bench_memory.py: less CPU, and no
+    # slower, for both commands on a busy 2-core machine).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(
@@ -74,7 +79,49 @@ def load_model(path: str | os.PathLike, device: str = "auto", task: str | None =
         raise ModelContractError(
             f"{path}: this is a model for '{contract.task}', not for '{task}'"
         )
+    _check_graph(session, contract, path)
     return LoadedModel(path=path, session=session, contract=contract)
+
+
+def _check_graph(session: ort.InferenceSession, contract: ModelContract, path: Path) -> None:
+    """Refuse a graph whose input or output shape is not what its metadata promises (a
+    label list longer or shorter than the output would fail later, row by row)."""
+    row_in, width_out = contract.row_shapes()
+    graph_in = session.get_inputs()[0].shape[1:]
+    if len(graph_in) != len(row_in) or any(isinstance(have, int) and have != want
+                                           for have, want in zip(graph_in, row_in, strict=True)):
+        raise ModelContractError(f"{path}: the graph takes rows of shape {graph_in}, its "
+                                 f"metadata promises {list(row_in)}")
+    graph_out = session.get_outputs()[0].shape[1:]
+    if all(isinstance(dim, int) for dim in graph_out):
+        width = math.prod(graph_out)
+    elif all(isinstance(dim, int) for dim in row_in):
+        width = _probed_width(session, row_in, path)
+    else:
+        return  # the input contract itself is incomplete: its task's reader says so
+    if width != width_out:
+        raise ModelContractError(f"{path}: the graph gives {width} values per row, its "
+                                 f"metadata needs {width_out} ({len(contract.labels)} labels, "
+                                 f"task {contract.task})")
+
+
+def _probed_width(session: ort.InferenceSession, row: tuple[int, ...], path: Path) -> int:
+    """Values per output row, found by running one zero row (the graph's output shape
+    is not fixed in the file)."""
+    graph_input = session.get_inputs()[0]
+    dtype = _DTYPES.get(graph_input.type)
+    if dtype is None:
+        raise ModelContractError(f"{path}: unexpected input type {graph_input.type}")
+    try:
+        output = session.run(None, {graph_input.name: np.zeros((1, *row), dtype)})[0]
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelContractError(f"{path}: the graph does not run on one row of its input "
+                                 f"contract ({_first_line(exc)})") from None
+    return math.prod(output.shape[1:])
+
+
+_DTYPES = {"tensor(float)": np.float32, "tensor(uint8)": np.uint8,
+           "tensor(double)": np.float64}
 
 
 def _first_line(exc: Exception) -> str:

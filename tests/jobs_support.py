@@ -188,3 +188,11 @@ def classify_cities_without(module: str, *args: str | Path) -> subprocess.Comple
             f"main({[str(a) for a in args]!r})\n")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
+
+
+def cities_peak_mib(source: Path, model: Path) -> float:
+    """Peak resident MiB of classify-cities on `source` (output beside it)."""
+    result, peak = peak_rss_mib(cli_code("cities"), source, "--model", model, "-q",
+                                "-o", f"{source}.out", timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    return peak

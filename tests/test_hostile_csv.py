@@ -9,7 +9,7 @@ import io
 import pytest
 
 from batch_classifier.inference.cities.reader import MAX_LINE_CHARS
-from tests.jobs_support import cli_code, peak_rss_mib, run_cli
+from tests.jobs_support import cities_peak_mib, run_cli
 
 BIG = 20 * MAX_LINE_CHARS  # ~20 MB: stands in for a 2 GB line, read the same way
 
@@ -65,16 +65,9 @@ def test_a_file_that_is_no_csv_of_coordinates_is_one_clear_error(tmp_path, citie
     assert message in result.stderr and "Traceback" not in result.output
 
 
-def _peak_mib(source, model) -> float:
-    result, peak = peak_rss_mib(cli_code("cities"), source, "--model", model, "-q",
-                                "-o", f"{source}.out", timeout=120)
-    assert result.returncode in (0, 1), result.stderr
-    return peak
-
-
 def test_a_huge_single_line_is_never_loaded_whole(tmp_path, cities_model):
     small, huge = tmp_path / "small.csv", tmp_path / "huge.csv"
     small.write_bytes(b"lat,lon\n48.85,2.35\n")
     huge.write_bytes(b"lat,lon\n48.85,2.35\n" + b"7" * (4 * BIG) + b"\n")  # ~80 MB, one line
-    growth = _peak_mib(huge, cities_model) - _peak_mib(small, cities_model)
+    growth = cities_peak_mib(huge, cities_model) - cities_peak_mib(small, cities_model)
     assert growth < 24, f"peak memory grew by {growth:.0f} MiB on an 80 MB line"

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from batch_classifier.inference.cities.records import MAX_RECORD_LINES
-from tests.jobs_support import cli_code, peak_rss_mib, read_rows, run_cli
+from tests.jobs_support import cities_peak_mib, read_rows, run_cli
 
 GOOD = "48.85,2.35"
 
@@ -120,13 +120,6 @@ def test_top_k_larger_than_the_model_is_refused(tmp_path, cities_model):
     assert result.exit_code == 2 and "--top-k 5: the model knows only 4" in result.stderr
 
 
-def _peak_mib(source, model) -> float:
-    result, peak = peak_rss_mib(cli_code("cities"), source, "--model", model, "-q",
-                                "-o", f"{source}.out", timeout=120)
-    assert result.returncode in (0, 1), result.stderr
-    return peak
-
-
 def test_wide_rows_of_many_fields_keep_memory_flat(tmp_path, cities_model):
     """40 rows of 1 MiB, each ~350,000 short fields: the chunk is bounded by bytes too."""
     width = (1 << 20) // 3
@@ -137,6 +130,6 @@ def test_wide_rows_of_many_fields_keep_memory_flat(tmp_path, cities_model):
         handle.write(header)
         for _ in range(40):
             handle.write("48.85,2.35," + ",".join(["ab"] * (width - 3)) + "\n")  # too many too
-    growth = _peak_mib(wide, cities_model) - _peak_mib(small, cities_model)
+    growth = cities_peak_mib(wide, cities_model) - cities_peak_mib(small, cities_model)
     print(f"peak memory growth on 40 rows of 1 MiB: {growth:.0f} MiB")
     assert growth < 200, f"peak memory grew by {growth:.0f} MiB on 40 rows of 1 MiB"

@@ -268,5 +268,9 @@ def test_temp_names_are_recognisable_and_need_the_folder(tmp_path):
     fd, temp = create_temp(tmp_path / "out.csv")
     os.close(fd)
     assert temp.name.startswith(".out.csv.batch-classifier.") and temp.name.endswith(".tmp")
+    long_name = tmp_path / ("\U0001f600" * 60 + ".csv")  # 244 bytes
+    fd, temp = create_temp(long_name)
+    os.close(fd)
+    assert remove_stale_temps(long_name) == 1
     with pytest.raises(UsageError, match="cannot create"):
         create_temp(tmp_path / "nodir" / "out.csv")

@@ -20,7 +20,7 @@ from pathlib import Path
 from batch_classifier.inference.errors import UsageError
 
 TEMP_MARK = "batch-classifier"
-_NAME_PART = 120  # of the target's name in a temp's name (a file name has 255 bytes at most)
+_NAME_PART = 120  # bytes of the target's name in a temp's name (a name has 255 at most)
 
 
 def open_plain_file(path: Path, flags: int, what: str) -> int:
@@ -69,9 +69,8 @@ def create_temp(target: Path) -> tuple[int, Path]:
     a new file.
     """
     folder = target.parent
-    name = target.name[:_NAME_PART]
     try:
-        path = folder / f".{name}.{TEMP_MARK}.{secrets.token_hex(8)}.tmp"
+        path = folder / f"{_temp_prefix(target)}{secrets.token_hex(8)}.tmp"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o666)
     except OSError as exc:
@@ -90,8 +89,7 @@ def remove_stale_temps(target: str | os.PathLike) -> int:
     """Delete the temporary files of `target` that runs now dead left behind; return how
     many. Files of other names, and temps whose run is alive (locked), are left alone."""
     target = Path(target)
-    pattern = re.compile(re.escape(f".{target.name[:_NAME_PART]}.{TEMP_MARK}.")
-                         + r"[0-9a-f]{16}\.tmp")
+    pattern = re.compile(re.escape(_temp_prefix(target)) + r"[0-9a-f]{16}\.tmp")
     removed = 0
     try:
         entries = [entry.path for entry in os.scandir(target.parent)
@@ -101,6 +99,12 @@ def remove_stale_temps(target: str | os.PathLike) -> int:
     for path in entries:
         removed += _remove_if_unlocked(path)
     return removed
+
+
+def _temp_prefix(target: Path) -> str:
+    """`.<target>.batch-classifier.`, the target's name cut to _NAME_PART bytes."""
+    name = os.fsdecode(os.fsencode(target.name)[:_NAME_PART])
+    return f".{name}.{TEMP_MARK}."
 
 
 def _remove_if_unlocked(path: str) -> bool:

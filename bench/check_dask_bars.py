@@ -97,7 +97,7 @@ def images_equal(scratch: Path) -> bool:
     want = pd.read_csv(scratch / "images.csv", keep_default_na=False)
     got = pd.concat([pd.read_csv(p, keep_default_na=False)
                      for p in sorted((scratch / "image-parts").glob("part-*.csv"))])
-    pairs = {(set(map(tuple, frame[["path", "label"]].values))) for frame in (want, got)}
+    pairs = {frozenset(map(tuple, frame[["path", "label"]].values)) for frame in (want, got)}
     same = len(pairs) == 1 and len(got) == len(want)
     return report("400 images with broken files",
                   same and local.returncode == dask.returncode == 1,
@@ -134,19 +134,23 @@ def parquet_round_trip(scratch: Path, data: Path) -> bool:
     run(CITIES, data, "-o", scratch / "one.parquet")
     text = pd.read_csv(scratch / "one.csv", dtype=str, keep_default_na=False)
     frame = pd.read_parquet(scratch / "one.parquet")
-    confidence = pd.to_numeric(text["confidence"].replace("", "nan"))
-    out_same = (frame.drop(columns="confidence").fillna("").astype(str).equals(
-        text.drop(columns="confidence")) and np.allclose(frame["confidence"], confidence,
-                                                         rtol=0, atol=0, equal_nan=True))
+    confidence = pd.to_numeric(text["confidence"], errors="coerce").to_numpy()
+    strings = frame.drop(columns="confidence").fillna("").astype(object).to_numpy()
+    want = text.drop(columns="confidence").astype(object).to_numpy()
+    out_same = bool(strings.shape == want.shape and (strings == want).all()
+                    and np.array_equal(frame["confidence"].to_numpy(), confidence,
+                                       equal_nan=True))
     typed = text[list(text.columns[:4])].copy()
     typed.to_parquet(scratch / "in.parquet", row_group_size=20000)
     run(CITIES, scratch / "in.parquet", "-o", scratch / "from-parquet.csv")
     back = pd.read_csv(scratch / "from-parquet.csv", dtype=str, keep_default_na=False)
     columns = ["country", "country_code", "confidence"]
-    in_same = back[columns].equals(text[columns])
+    kept = ~text["error"].str.contains("fields")  # a row with extra fields is whole here
+    in_same = back[columns][kept].equals(text[columns][kept])
     return report("Parquet through pandas", out_same and in_same,
                   f"CSV -> Parquet values == CSV output: {out_same}; Parquet in -> "
-                  f"predictions == CSV in: {in_same} ({len(back)} rows)")
+                  f"predictions == CSV in: {in_same} ({int(kept.sum())} rows without extra "
+                  "fields)")
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def open_plain_file(path: Path, flags: int, what: str) -> int:
                else "has other hard links" if info.st_nlink != 1 else None)
     if problem:
         os.close(fd)
-        raise UsageError(f"{path}: {what} {problem}; refusing to write it")
+        raise UsageError(f"{path}: {what} {problem}; refusing to use it")
     os.set_blocking(fd, True)
     return fd
 

@@ -1,6 +1,7 @@
 """The model on the workers: its bytes travel from the client in a worker plugin, each
-worker process checks their SHA-256 and loads the model once, and tasks take it from
-there (a worker restarted after a crash gets the plugin, and the model, again)."""
+worker process checks their SHA-256 (and that it runs the client's batch-classifier
+version) and loads the model once, and tasks take it from there (a worker restarted
+after a crash gets the plugin, and the model, again)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from distributed import Client, Worker, WorkerPlugin, get_worker
 
+import batch_classifier
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.session import LoadedModel, load_model
 
@@ -33,9 +35,13 @@ class ModelPlugin(WorkerPlugin):
 
     def __init__(self, data: bytes, sha256: str, name: str, spec: ModelSpec):
         self.data, self.sha256, self.name, self.spec = data, sha256, name, spec
+        self.version = batch_classifier.__version__  # the client's
         self.model: LoadedModel | None = None
 
     def setup(self, worker: Worker) -> None:
+        if batch_classifier.__version__ != self.version:
+            raise UsageError(f"the worker has batch-classifier {batch_classifier.__version__}, "
+                             f"the client {self.version}: install the same on both")
         if hashlib.sha256(self.data).hexdigest() != self.sha256:
             raise UsageError(f"{self.name}: the model arrived damaged (SHA-256 differs)")
         path = Path(worker.local_directory) / f"model-{self.sha256}.onnx"

@@ -54,6 +54,7 @@ class DaskJob:
         self.summary = RunSummary(command, unit, model)
         self._plan, self._resume, self._quiet = plan, resume, quiet
         self._records: dict[int, dict[str, Any]] = {}
+        self._done: dict[int, dict[str, Any]] = {}  # what the folder held (--resume)
         self._stop = GracefulStop()
         self._stack = ExitStack()
         self._summary_file: SummaryFile | None = None

@@ -9,7 +9,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,8 @@ def model_on_workers(client: Client, path: Path, spec: ModelSpec) -> Iterator[st
     try:
         yield name
     finally:
-        client.unregister_worker_plugin(name)
+        with suppress(OSError):  # a cluster already gone has nothing to unregister
+            client.unregister_worker_plugin(name)
 
 
 def worker_model(name: str) -> LoadedModel:

@@ -104,7 +104,8 @@ def tiny_pngs(folder: Path, model: str, count: int, batch: int) -> None:
             folder / "many" / f"{i:05d}.png")
     args = [str(folder / "many"), "--model", model, "-q", "--batch-size", str(batch),
             "-o", str(folder / "many.csv")]
-    whole = f"cli.PIXELS_PER_CALL = {batch} * 2048 * 2048"  # every batch in one call
+    whole = ("import batch_classifier.inference.images.detector as detector\n"
+             f"detector.PIXELS_PER_CALL = {batch} * 2048 * 2048")  # every batch in one call
     runs = {"batch in calls of 4 x 256^2 px": [], "whole batch per call": []}
     for _ in range(2):  # alternate, so a busy machine weighs on both alike
         runs["batch in calls of 4 x 256^2 px"].append(peak_mib("images", args))

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "parquet")  # parquet needs pyarrow (see inference/parquet)
+PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_QUOTED = re.compile('[",\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029]")  # what json.dumps leaves unescaped
 
@@ -22,8 +23,11 @@ def choose_format(path: str | None, requested: str | None) -> str:
     """The output format: as requested, else from the file extension, else CSV."""
     if requested:
         return requested
-    if path and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
+    suffix = Path(path).suffix.lower() if path else ""
+    if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
     return "csv"
 
 

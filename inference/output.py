@@ -1,18 +1,34 @@
 """Result writers: CSV or JSON Lines, to stdout, a device or pipe, or a file that
-appears atomically (or grows record by record, for a resumable run)."""
+appears atomically (or grows record by record, for a resumable run); Parquet files
+through inference/parquet."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import csv_record, jsonl_record, unique_names
 from batch_classifier.inference.jobs.fileops import create_temp, open_plain_file, open_stream
+
+if TYPE_CHECKING:
+    from batch_classifier.inference.parquet.writer import ParquetResultWriter
+
+
+def result_writer(path: str | os.PathLike | None, fmt: str, columns: list[str],
+                  types: Mapping[str, str] | None = None, append: bool = False,
+                  stream: bool = False) -> ResultWriter | ParquetResultWriter:
+    """The writer for `fmt`: Parquet (with the Arrow `types` of its non-string columns;
+    never appended to) through pyarrow, else CSV or JSON Lines text."""
+    if fmt == "parquet":
+        from batch_classifier.inference.parquet.writer import ParquetResultWriter
+
+        return ParquetResultWriter(path, columns, types, stream)
+    return ResultWriter(path, fmt, columns, append, stream)
 
 
 class ResultWriter:

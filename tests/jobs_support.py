@@ -66,6 +66,13 @@ def assert_same_rows(got: list[list[str]], want: list[list[str]],
                 assert x == y, (number, a, b)
 
 
+def finished(result: Result, code: int = 1) -> None:
+    """A CLI run through click's test runner ran to its end (no exception) with exit
+    code `code`."""
+    assert result.exit_code == code and isinstance(result.exception, SystemExit | None), \
+        result.output
+
+
 def run_cli(*args: str | Path, input_text: str | None = None) -> Result:
     """classify-cities in-process through click's test runner."""
     return CliRunner().invoke(classify_cities, [str(a) for a in args], input=input_text)
@@ -171,6 +178,16 @@ def peak_rss_mib(code: str, *args: str | Path, timeout: int = 300,
 def cli_code(module: str) -> str:
     """Code that runs the CLI of `batch_classifier.inference.<module>.cli` on sys.argv."""
     return f"from batch_classifier.inference.{module}.cli import main\nmain()"
+
+
+def classify_cities_without(module: str, *args: str | Path) -> subprocess.CompletedProcess:
+    """classify-cities in a subprocess that cannot import `module` (an extra not
+    installed)."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            "from batch_classifier.inference.cities.cli import main\n"
+            f"main({[str(a) for a in args]!r})\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
 
 
 def cities_peak_mib(source: Path, model: Path) -> float:

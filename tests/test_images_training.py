@@ -315,12 +315,3 @@ def test_sources_need_distinct_folder_names(tmp_path):
     result = CliRunner().invoke(main, fit_args(first, tmp_path / "run", "--data",
                                                str(second)))
     assert result.exit_code == 1 and "share a folder name" in result.output
-
-
-def test_report_prints_per_source_tables():
-    _, run = trained_run()
-    result = CliRunner().invoke(main, ["report", str(run / "deepfake.onnx"), "--split", "test"])
-    assert result.exit_code == 0, result.output
-    header = result.output.splitlines()[0]
-    assert "faces/fake" in header and "faces/real" in header and "test AUC" in header
-    assert "| faces/fake | 2 |" in result.output  # the quantile table of the one card

@@ -46,6 +46,9 @@ class ByteLines:
         than the caller needs to go on)."""
         parts = [self._buffer[self._pos:]]
         ahead = len(parts[0])
+        if ahead < wanted and not self._eof:  # drop what lies behind before reading more
+            self._buffer, self._pos = b"", 0
+            self.refills += 1
         while ahead < wanted and not self._eof:
             more = self._read(READ_BYTES)
             self._eof = not more
@@ -55,7 +58,6 @@ class ByteLines:
                 break
         if len(parts) > 1:
             self._buffer, self._pos = b"".join(parts), 0
-            self.refills += 1
 
     def window(self, wanted: int = READ_BYTES) -> tuple[bytes, int, bool]:
         """(buffer, position, at end of input): the bytes ahead, `wanted` of them if the
@@ -78,7 +80,9 @@ class ByteLines:
                 found.end() == len(buffer) and found.end() - found.start() == 1
                 and buffer[found.start()] == _CR)
             if open_ended and not eof and len(buffer) - pos < span:
-                self._fill(len(buffer) - pos + 1)
+                ahead = len(buffer) - pos
+                del buffer  # so that _fill can let the bytes behind go
+                self._fill(ahead + 1)
                 continue
             end = found.end() if found is not None else min(len(buffer), pos + span)
             text = _decode_prefix(buffer[pos:end], complete=found is not None or eof)

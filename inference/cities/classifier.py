@@ -42,6 +42,13 @@ class CountryClassifier:
             resolve_model("cities", spec), device=device, task="cities", threads=threads,
             spinning=False)  # idle threads sleep: the caller's own work needs the cores
 
+    @classmethod
+    def wrapping(cls, model: LoadedModel) -> CountryClassifier:
+        """A classifier around a model already loaded (e.g. once per Dask worker)."""
+        classifier = cls.__new__(cls)
+        classifier.model = model
+        return classifier
+
     @property
     def labels(self) -> list[str]:
         """The countries the model knows (English names), in output order."""

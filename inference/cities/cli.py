@@ -1,4 +1,5 @@
-"""classify-cities: add the predicted country to every row of a CSV of coordinates."""
+"""classify-cities: add the predicted country to every row of a CSV (or Parquet file) of
+coordinates."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from batch_classifier.inference.cities.predict import (
 )
 from batch_classifier.inference.cities.reader import CoordinateChunk, CoordinateCsv
 from batch_classifier.inference.cities.rows import result_rows, valid_rows
+from batch_classifier.inference.cities.tables import (
+    CoordinateTable,
+    column_types,
+    open_coordinates,
+)
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -31,15 +37,17 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
+from batch_classifier.inference.distributed.options import dask_options, run_on_dask, single_input
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.resume import RowsDigest
+from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.readahead import read_ahead
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("csv_file", metavar="FILE.csv")
+@click.argument("csv_files", nargs=-1, required=True, metavar="FILE.csv")
 @click.option("--lat-col", metavar="NAME", help="Latitude column (default: lat/latitude).")
 @click.option("--lon-col", metavar="NAME",
               help="Longitude column (default: lon/lng/long/longitude).")
@@ -58,12 +66,14 @@ from batch_classifier.inference.readahead import read_ahead
                    "thread reads the next rows meanwhile.")
 @output_options
 @job_options
-def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
+@dask_options("cities")
+def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, top_k: int,
          min_confidence: float, sea: str, batch_size: int, threads: int, model_spec: str | None,
          device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
-         summary_json: str | None) -> None:
-    """Add the predicted country to every row of FILE.csv ('-' reads stdin).
+         summary_json: str | None, scheduler: str | None, blocksize: int) -> None:
+    """Add the predicted country to every row of FILE.csv ('-' reads stdin), or of a
+    Parquet file (FILE.parquet).
 
     Input columns are kept; added are country (name), country_code (ISO 3166-1
     alpha-2), confidence, the runners-up with --top-k, and error (empty when the row
@@ -79,8 +89,13 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     With -o FILE --resume, a rerun classifies only the rows FILE does not hold yet and
     appends them, flushed to disk batch by batch, so a run killed at any point loses
     nothing and duplicates nothing when run again. One run at a time per output.
+
+    With --dask, several files or globs may be given; -o names a folder of parts.
     """
     try:
+        if scheduler:
+            sys.exit(run_on_dask("cities", click.get_current_context().params))
+        csv_file = single_input(csv_files)
         classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)
         model = classifier.model
         if top_k > len(model.contract.labels):
@@ -91,18 +106,20 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
         size = Path(csv_file).stat().st_size if Path(csv_file).is_file() else None
         bar = tqdm(total=None if csv_file == "-" else size, unit="B", unit_scale=True,
                    disable=not show_progress(quiet), desc="classify-cities")
-        with bar, CoordinateCsv(csv_file, lat_col, lon_col, on_progress=bar.update) as table:
+        with bar, open_coordinates(csv_file, lat_col, lon_col, bar.update) as table:
             added = prediction_columns(top_k) + ["error"]
-            columns = table.header + added_names(table.header, added)
+            names = added_names(table.header, added)
             settings = {"--lat-col": table.header[table.lat_index],
                         "--lon-col": table.header[table.lon_index],
                         "--min-confidence": min_confidence, "--top-k": top_k, "--sea": sea}
-            with BatchJob("classify-cities", "rows", model, columns, output_path=output_path,
-                          output_format=output_format, resume=resume,
+            with BatchJob("classify-cities", "rows", model, table.header + names,
+                          output_path=output_path, output_format=output_format, resume=resume,
                           summary_json=summary_json, quiet=quiet, inputs=[csv_file],
-                          settings=settings, input_columns=len(table.header)) as job:
+                          settings=settings, input_columns=len(table.header),
+                          column_types=column_types(names, added)) as job:
                 _skip_done(job, table)
-                _classify(job, table, classifier, batch_size, added, (top_k, min_confidence, sea))
+                classify_table(job, table, classifier, batch_size, added,
+                               (top_k, min_confidence, sea))
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -111,7 +128,7 @@ def main(csv_file: str, lat_col: str | None, lon_col: str | None, top_k: int,
     sys.exit(job.exit_code)
 
 
-def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
+def _skip_done(job: BatchJob, table: CoordinateTable) -> None:
     """Pass over the rows a resumed output already holds, checking they are this input's
     first rows, every one of them."""
     if not job.done.count:
@@ -131,12 +148,13 @@ def _skip_done(job: BatchJob, table: CoordinateCsv) -> None:
     job.skip(skipped)
 
 
-def _classify(job: BatchJob, table: CoordinateCsv, classifier: CountryClassifier,
-              batch_size: int, added: list[str], options: tuple[int, float, str]) -> None:
+def classify_table(job: RowSink, table: CoordinateTable, classifier: CountryClassifier,
+                   batch_size: int, added: list[str], options: tuple[int, float, str]) -> None:
     """Classify and write the rows not done yet, chunk by chunk, reading the next chunk
-    while the model runs. CSV output takes plain lines the fast way (see mixed.py);
-    `options` are top_k, min_confidence and sea."""
-    if job.format == "csv":
+    while the model runs. CSV to CSV takes plain lines the fast way (see mixed.py);
+    `options` are top_k, min_confidence and sea. This is the core a local run and each
+    part of a distributed run go through."""
+    if job.format == "csv" and isinstance(table, CoordinateCsv):
         render = ChunkCsv(classifier, *options, added)
         chunks: Iterator[Any] = iter(MixedChunks(table, batch_size))
 

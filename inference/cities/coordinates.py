@@ -34,3 +34,14 @@ def parse_coordinate(text: str, what: str, limit: float) -> tuple[float, RowErro
         return math.nan, RowError("out of range",
                                   f"{what} {value:g} is outside [-{limit:g}, {limit:g}]")
     return value, None
+
+
+def parse_latlon(lat_text: str, lon_text: str) -> tuple[float, float, RowError | None]:
+    """Parse a row's latitude and longitude: (lat, lon, None), or the row's error (naming
+    both when both are bad; nan for a bad one)."""
+    lat, lat_error = parse_coordinate(lat_text, "latitude", 90.0)
+    lon, lon_error = parse_coordinate(lon_text, "longitude", 180.0)
+    if lat_error or lon_error:
+        kind = (lat_error or lon_error).kind
+        return lat, lon, RowError(kind, "; ".join(e.message for e in (lat_error, lon_error) if e))
+    return lat, lon, None

@@ -14,6 +14,11 @@ from batch_classifier.inference.session import LoadedModel
 
 # Rows per ONNX Runtime call: larger calls only grow the session's memory arena.
 MODEL_BATCH = 4096
+# Every call holds a multiple of this many rows (the last row repeated): ONNX Runtime's
+# vectorised kernels compute the tail of a tensor that fills no whole vector another way,
+# so without it a row's probabilities would depend on the rows around it (and a resumed
+# or distributed run could differ from a single one in the last digits).
+ROW_MULTIPLE = 16
 # One ONNX Runtime thread: the other core reads and writes the CSV meanwhile, and on a
 # shared machine extra spinning threads slow the model down (bench/bench_vs_pandas.py).
 MODEL_THREADS = 1
@@ -75,10 +80,14 @@ def run_model(model: LoadedModel, latlon: np.ndarray) -> tuple[np.ndarray, np.nd
     rule = sea_rule(model)
     probabilities, land_km = [], []
     for start in range(0, len(latlon), MODEL_BATCH):
-        outputs = model.run_outputs(latlon[start:start + MODEL_BATCH])
-        probabilities.append(outputs[0])
+        rows = latlon[start:start + MODEL_BATCH]
+        padding = -len(rows) % ROW_MULTIPLE
+        if padding:
+            rows = np.concatenate([rows, np.repeat(rows[-1:], padding, axis=0)])
+        outputs = model.run_outputs(rows)
+        probabilities.append(outputs[0][:len(rows) - padding])
         if rule is not None:
-            land_km.append(outputs[rule.output].reshape(-1))
+            land_km.append(outputs[rule.output].reshape(-1)[:len(rows) - padding])
     if not probabilities:
         return np.zeros((0, len(model.contract.labels)), np.float32), None
     return np.concatenate(probabilities), np.concatenate(land_km) if rule else None

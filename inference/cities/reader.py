@@ -9,11 +9,12 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from batch_classifier.inference.cities.bytelines import ByteLines
-from batch_classifier.inference.cities.coordinates import parse_coordinate
+from batch_classifier.inference.cities.coordinates import parse_latlon
 from batch_classifier.inference.cities.records import (
     MAX_LINE_CHARS,
     NOT_UTF8,
@@ -32,12 +33,14 @@ MAX_CHUNK_CHARS = 1 << 20  # a chunk also ends after this much text (wide rows),
 
 @dataclass
 class CoordinateChunk:
-    """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error."""
+    """A run of data rows: raw fields, (lat, lon) as float32 and a per-row error; errors
+    name a row by its `unit` and number (line of a CSV, row of a Parquet file)."""
 
     line_numbers: list[int]
     rows: list[list[str]]
     latlon: np.ndarray
     errors: list[RowError | None]
+    unit: str = "line"
 
 
 def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
@@ -61,12 +64,17 @@ def find_column(header: list[str], names: tuple[str, ...], explicit: str | None,
 
 
 class CoordinateCsv:
-    """A CSV of coordinates opened for chunked reading (use as a context manager)."""
+    """A CSV of coordinates opened for chunked reading (use as a context manager).
+
+    Given a binary `stream`, it reads that instead of opening `path` (which then only
+    names it in messages), numbering the lines after the header from `first_line`: a
+    part of a file, as its header followed by a byte range of its records."""
 
     def __init__(self, path: str, lat_col: str | None = None, lon_col: str | None = None,
-                 on_progress: Callable[[int], None] | None = None):
+                 on_progress: Callable[[int], None] | None = None, *,
+                 stream: BinaryIO | None = None, first_line: int = 2):
         self.source = "<stdin>" if path == "-" else path
-        self._stream = self._open(path)
+        self._stream = self._open(path) if stream is None else ByteLines(stream)
         first = self._stream.readline(MAX_LINE_CHARS)
         if NOT_UTF8.search(first):
             raise UsageError(f"{self.source}: not a UTF-8 text file (its header line is not)")
@@ -83,7 +91,7 @@ class CoordinateCsv:
             raise UsageError(f"{self.source}: latitude and longitude would both be column "
                              f"{self.header[self.lat_index]!r}; name them with --lat-col "
                              "and --lon-col")
-        self._lines = PhysicalLines(self._stream, 2, on_progress or (lambda _: None))
+        self._lines = PhysicalLines(self._stream, first_line, on_progress or (lambda _: None))
         self._rows = csv_records(self._lines, self.delimiter, len(self.header))
 
     def _open(self, path: str) -> ByteLines:
@@ -157,11 +165,7 @@ class _ChunkBuilder:
         fields, error = _fit(record.fields, self.width), record.error
         lat = lon = math.nan
         if error is None:
-            lat, lat_error = parse_coordinate(fields[table.lat_index], "latitude", 90.0)
-            lon, lon_error = parse_coordinate(fields[table.lon_index], "longitude", 180.0)
-            if lat_error or lon_error:
-                kind = (lat_error or lon_error).kind
-                error = RowError(kind, "; ".join(e.message for e in (lat_error, lon_error) if e))
+            lat, lon, error = parse_latlon(fields[table.lat_index], fields[table.lon_index])
         self.chars += record.chars
         self.lines.append(record.line)
         self.rows.append(fields)

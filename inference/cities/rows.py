@@ -23,7 +23,8 @@ def result_rows(chunk: CoordinateChunk, predictions: list[dict[str, Any]],
     for i, fields in enumerate(chunk.rows):
         prediction = dict(by_row.get(i, {}))
         error = chunk.errors[i] or prediction.get("error")
-        prediction["error"] = f"line {chunk.line_numbers[i]}: {error.message}" if error else None
+        prediction["error"] = (f"{chunk.unit} {chunk.line_numbers[i]}: {error.message}"
+                               if error else None)
         rows.append(fields + [prediction.get(column) for column in added])
         kinds.append(error.kind if error else None)
     return rows, kinds

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
 import click
-import numpy as np
 from tqdm import tqdm
 
 from batch_classifier.inference.cli_common import (
@@ -21,27 +21,37 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
+from batch_classifier.inference.distributed.options import dask_options, run_on_dask
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, key_columns, not_done, with_hashes
 from batch_classifier.inference.files.walk import FoundFile, walk_files
 from batch_classifier.inference.images.decode import DEFAULT_MAX_PIXELS
+from batch_classifier.inference.images.detector import FakeImageDetector
 from batch_classifier.inference.images.pipeline import DecodedBatch, decoded_batches
 from batch_classifier.inference.images.predict import (
+    COLUMN_TYPES,
     COLUMNS,
-    fake_probabilities,
-    input_size,
-    labels_for,
 )
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 from batch_classifier.inference.jobs.job import BatchJob
-from batch_classifier.inference.models import resolve_model
-from batch_classifier.inference.session import LoadedModel, load_model
+from batch_classifier.inference.jobs.sink import RowSink
 
-# Pixels per ONNX Runtime call: a call's memory grows with images x pixels (the shipped
-# model holds ~60 MiB per 256 px image: upsampled x1.5 and flipped inside its graph), and
-# the session's arena keeps its largest call's memory for the rest of the run. Four
-# such images a call run as fast as 32 on CPU (bench/bench_memory.py).
-PIXELS_PER_CALL = 4 * 256 * 256
+
+class BandType(click.ParamType):
+    """LOW,HIGH: two probabilities, LOW <= HIGH."""
+
+    name = "LOW,HIGH"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            low, high = (float(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not LOW,HIGH (two numbers)", param, ctx)
+        if not 0 <= low <= high <= 1:
+            self.fail(f"{value!r}: want 0 <= LOW <= HIGH <= 1", param, ctx)
+        return low, high
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,7 +61,12 @@ PIXELS_PER_CALL = 4 * 256 * 256
               help="Images decoded and written together (the model takes them a few at a "
                    "time, so memory does not grow with this).")
 @click.option("--threshold", type=click.FloatRange(0, 1),
-              help="Call an image fake when P(fake) >= this (default: the model's, 0.5).")
+              help="Call an image fake when P(fake) >= this (default: the model's, tuned "
+                   "on validation; see its card).")
+@click.option("--uncertain", type=BandType(), metavar="LOW,HIGH",
+              help="Label an image 'uncertain' (probability still written) when LOW <= "
+                   "P(fake) < HIGH, e.g. to send doubtful files to a person; the band must "
+                   "contain the threshold.")
 @click.option("--workers", type=click.IntRange(0), default=0,
               help="Decoding threads (0: one per CPU core, at most 8).")
 @click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS,
@@ -64,10 +79,13 @@ PIXELS_PER_CALL = 4 * 256 * 256
 @click.option("--hash", "content_hash", is_flag=True,
               help="With --resume: recognise files already done by content (SHA-256) "
                    "instead of size and modification time.")
-def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, workers: int,
-         max_pixels: int, follow_links: bool, model_spec: str | None, device: str,
+@dask_options("images")
+def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None,
+         uncertain: tuple[float, float] | None, workers: int, max_pixels: int,
+         follow_links: bool, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
-         summary_json: str | None, content_hash: bool) -> None:
+         summary_json: str | None, content_hash: bool, scheduler: str | None,
+         files_per_task: int) -> None:
     """Classify images as real photographs or AI-generated (fake).
 
     PATH is an image file or a folder, walked recursively for JPEG, PNG, WebP, BMP,
@@ -82,23 +100,28 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None, work
     sha256 with --hash), and a rerun classifies only new or changed files and appends
     them, flushed batch by batch, so a run killed at any point loses nothing and
     duplicates nothing. One run at a time per output.
+
+    With --dask, -o names a folder of parts; the workers must see the same paths.
     """
     try:
+        if scheduler:
+            sys.exit(run_on_dask("images", click.get_current_context().params))
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")
-        model = load_model(resolve_model("images", model_spec), device=device, task="images")
-        size = input_size(model)
-        cutoff = model.contract.threshold if threshold is None else threshold
+        detector = FakeImageDetector(model_spec or "deepfake", device=device,
+                                     threshold=threshold, uncertain=uncertain)
+        model, size = detector.model, detector.size
         info(f"classify-images: model {model.path.name} ({model.contract.model_name}, "
-             f"{size}x{size}) on {model.provider}", quiet)
+             f"{size}x{size}, threshold {detector.threshold:g}) on {model.provider}", quiet)
         keys = key_columns(content_hash) if resume else ()
         with BatchJob("classify-images", "images", model, COLUMNS + list(keys[1:]),
                       output_path=output_path, output_format=output_format, resume=resume,
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
-                      input_suffixes=IMAGE_SUFFIXES,
-                      settings={"--threshold": cutoff, "--max-pixels": max_pixels}) as job:
+                      input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES,
+                      settings={"--threshold": detector.threshold, "--max-pixels": max_pixels,
+                                "--uncertain": list(uncertain or ())}) as job:
             found = _files_to_do(job, paths, keys, workers, follow_links)
-            _classify(job, model, found, size, cutoff, batch_size, workers, max_pixels, quiet)
+            _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:
                 info("classify-images: no image files found", quiet)
     except UsageError as exc:
@@ -121,45 +144,38 @@ def _files_to_do(job: BatchJob, paths: tuple[Path, ...], keys: tuple[str, ...], 
     return takewhile(lambda _: not job.stopping, found)
 
 
-def _classify(job: BatchJob, model: LoadedModel, found: Iterator[FoundFile], size: int,
-              threshold: float, batch_size: int, workers: int, max_pixels: int,
-              quiet: bool) -> None:
+def _classify(job: BatchJob, detector: FakeImageDetector, found: Iterator[FoundFile],
+              batch_size: int, workers: int, max_pixels: int, quiet: bool) -> None:
     """Decode and classify, writing batch by batch (with the key columns a resumable
     output has)."""
     extra = job.key_columns[1:]
     with tqdm(unit="img", disable=not show_progress(quiet), desc="classify-images") as bar:
-        for batch in decoded_batches(found, size, batch_size, workers, max_pixels):
-            rows = result_rows(model, batch, threshold)
-            job.write([row + [getattr(f, name) for name in extra]
-                       for row, f in zip(rows, batch.files, strict=True)],
-                      [error and error.kind for error in batch.errors])
-            bar.update(len(rows))
-            if job.stopping:
-                break
+        classify_files(job, detector, found, batch_size, workers, max_pixels, extra,
+                       bar.update)
 
 
-def result_rows(model: LoadedModel, batch: DecodedBatch, threshold: float) -> list[list]:
+def classify_files(job: RowSink, detector: FakeImageDetector, found: Iterable[FoundFile],
+                   batch_size: int, workers: int, max_pixels: int, extra: Sequence[str] = (),
+                   on_batch: Callable[[int], object] | None = None) -> None:
+    """Decode and classify `found`, writing batch by batch (each row followed by the
+    file's `extra` attributes); `on_batch` is told each batch's size. This is the core a
+    local run and each part of a distributed run go through."""
+    for batch in decoded_batches(found, detector.size, batch_size, workers, max_pixels):
+        rows = result_rows(detector, batch)
+        job.write([row + [getattr(f, name) for name in extra]
+                   for row, f in zip(rows, batch.files, strict=True)],
+                  [error and error.kind for error in batch.errors])
+        if on_batch:
+            on_batch(len(rows))
+        if job.stopping:
+            break
+
+
+def result_rows(detector: FakeImageDetector, batch: DecodedBatch) -> list[list]:
     """path, label, fake_probability, error for every file of the batch, in order."""
-    probabilities = _in_model_calls(model, batch.images)
-    labels = labels_for(probabilities, threshold, model.contract.labels)
-    predicted = dict(zip(batch.ok, zip(labels, probabilities.tolist(), strict=True),
-                         strict=True))
-    rows = []
-    for i, (found, error) in enumerate(zip(batch.files, batch.errors, strict=True)):
-        label, probability = predicted.get(i, (None, None))
-        rows.append([display_path(found.path), label,
-                     None if probability is None else round(probability, 6),
-                     error and error.message])
-    return rows
-
-
-def _in_model_calls(model: LoadedModel, images: np.ndarray) -> np.ndarray:
-    """P(fake) of each image, the model taking at most PIXELS_PER_CALL pixels a call."""
-    rows = max(1, PIXELS_PER_CALL // max(1, images.shape[1] * images.shape[2]))
-    if len(images) <= rows:
-        return fake_probabilities(model, images)
-    return np.concatenate([fake_probabilities(model, images[start:start + rows])
-                           for start in range(0, len(images), rows)])
+    return [[display_path(found.path), label, probability, error and error.message]
+            for found, (label, probability), error
+            in zip(batch.files, detector.classify(batch), batch.errors, strict=True)]
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def load_rgb(path: str | Path | IO[bytes], size: int,
                         f"is over the limit of {max_pixels:,}")
                 image.draft("RGB", (size, size))
                 image = ImageOps.exif_transpose(image)
-                return _square(to_rgb(image), size)
+                return square(to_rgb(image), size)
     except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
@@ -139,7 +139,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _square(image: Image.Image, size: int) -> np.ndarray:
+def square(image: Image.Image, size: int) -> np.ndarray:
     """Shorter side to `size`, then the centre `size` x `size` crop.
 
     When the resized image would be larger than MAX_RESIZE_AREA squares (a thin image:

@@ -8,6 +8,8 @@ from batch_classifier.inference.errors import ModelContractError
 from batch_classifier.inference.session import LoadedModel
 
 COLUMNS = ["path", "label", "fake_probability", "error"]
+# Arrow types of the columns that are not text (with the resume keys size and mtime_ns)
+COLUMN_TYPES = {"fake_probability": "float64", "size": "int64", "mtime_ns": "int64"}
 
 
 def input_size(model: LoadedModel) -> int:
@@ -27,9 +29,3 @@ def fake_probabilities(model: LoadedModel, images: np.ndarray) -> np.ndarray:
     if len(images) == 0:
         return np.zeros(0, dtype=np.float32)
     return model.run(np.ascontiguousarray(images, dtype=np.uint8)).reshape(len(images))
-
-
-def labels_for(probabilities: np.ndarray, threshold: float,
-               labels: list[str]) -> list[str]:
-    """labels[1] (fake) where P(fake) >= threshold, else labels[0] (real)."""
-    return [labels[1] if p >= threshold else labels[0] for p in probabilities.tolist()]

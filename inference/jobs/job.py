@@ -8,11 +8,11 @@ reads inputs, calls the core, and hands each batch of rows to `BatchJob.write`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, info
+from batch_classifier.inference.cli_common import info
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import sha256_of
 from batch_classifier.inference.formats import choose_format
@@ -29,7 +29,7 @@ from batch_classifier.inference.jobs.runrecord import (
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
 from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
-from batch_classifier.inference.output import ResultWriter
+from batch_classifier.inference.output import ResultWriter, result_writer
 from batch_classifier.inference.session import LoadedModel
 
 
@@ -51,7 +51,8 @@ class BatchJob:
                  summary_json: str | None, quiet: bool, key_columns: Sequence[str] = (),
                  inputs: Sequence[str | os.PathLike] = (),
                  input_suffixes: frozenset[str] = frozenset(),
-                 settings: dict[str, Any] | None = None, input_columns: int = 0):
+                 settings: dict[str, Any] | None = None, input_columns: int = 0,
+                 column_types: Mapping[str, str] | None = None):
         self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
         self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
                                 if summary_json else None)
@@ -59,10 +60,14 @@ class BatchJob:
             raise UsageError("--resume needs -o FILE, a regular file (it continues what "
                              "that file holds)")
         refuse_inputs(self._written_paths(), inputs)
+        if resume and choose_format(output_path, output_format) == "parquet":
+            raise UsageError("--resume cannot continue a Parquet file (it is written whole); "
+                             "use csv or jsonl, or --dask, whose parts resume")
         self.summary = RunSummary(command, unit, model)
         self.done = DoneRecords()
         self._columns = columns
         self._format = choose_format(output_path, output_format)
+        self._column_types = column_types
         self._resume = resume
         self._summary_file: SummaryFile | None = None
         self._quiet = quiet
@@ -99,8 +104,9 @@ class BatchJob:
             if self._summary_target:
                 self._summary_file = SummaryFile(self._summary_target)
                 stack.callback(self._summary_file.discard)
-            self._writer = ResultWriter(output and output.path, self._format, self._columns,
-                                        append=self._resume, stream=bool(output and output.stream))
+            self._writer = result_writer(output and output.path, self._format, self._columns,
+                                         self._column_types, append=self._resume,
+                                         stream=bool(output and output.stream))
             self._stack = stack.pop_all()
         return self
 
@@ -150,7 +156,7 @@ class BatchJob:
 
     @property
     def format(self) -> str:
-        """The output format: csv or jsonl."""
+        """The output format: csv, jsonl or parquet."""
         return self._format
 
     def _close_output(self) -> None:
@@ -176,13 +182,8 @@ class BatchJob:
                     self._drop_superseded()
             else:
                 self._writer.abort()
-            if exc_type is KeyboardInterrupt:
-                self.summary.interrupted = self._stop.requested or "SIGINT"
-            elif exc_type is None:
-                self.summary.interrupted = self._stop.requested
-            else:
+            if not self.summary.finish(exc_type, self._stop.requested):
                 return
-            self.summary.finish()
             info(self.summary.line(), self._quiet)
             if self._summary_file:
                 self._summary_file.write(self.summary.as_dict())
@@ -190,6 +191,4 @@ class BatchJob:
     @property
     def exit_code(self) -> int:
         """130 when interrupted, 1 when some inputs failed, else 0."""
-        if self.summary.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_SOME_FAILED if sum(self.summary.failed.values()) else EXIT_OK
+        return self.summary.exit_code

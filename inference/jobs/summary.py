@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from batch_classifier.inference.cli_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.jobs.fileops import create_temp, open_stream, remove_stale_temps
 from batch_classifier.inference.jobs.targets import Target
@@ -45,9 +46,24 @@ class RunSummary:
         self.seen += count
         self.skipped += count
 
-    def finish(self) -> None:
-        """Stop the clock."""
+    def finish(self, exc_type: type[BaseException] | None, stop_requested: str | None) -> bool:
+        """Stop the clock of a run that ended normally or was stopped by a signal (noting
+        which); False for a run that failed on an error, which gets no summary."""
+        if exc_type is KeyboardInterrupt:
+            self.interrupted = stop_requested or "SIGINT"
+        elif exc_type is None:
+            self.interrupted = stop_requested
+        else:
+            return False
         self.finished = time.monotonic()
+        return True
+
+    @property
+    def exit_code(self) -> int:
+        """130 when interrupted, 1 when some inputs failed, else 0."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_SOME_FAILED if sum(self.failed.values()) else EXIT_OK
 
     @property
     def seconds(self) -> float:

@@ -1,0 +1,8 @@
+"""The classify commands on a Dask cluster (`--dask`; the `dask` extra).
+
+The client plans deterministic parts (byte ranges of CSV files, row groups of Parquet
+files, batches of image paths) and submits one task per part; each worker process
+loads the model once and runs the same classify core as a local run, writing its part
+file atomically; the client records each finished part and writes `_SUCCESS` last.
+Only `options` is imported without `--dask`: it imports nothing of Dask.
+"""

@@ -1,0 +1,51 @@
+"""Connect to the Dask cluster --dask names: a LocalCluster of worker processes started
+here (`local`, `local:N`), or a running scheduler (any other value, e.g. tcp://host:8786)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from distributed import Client, LocalCluster
+
+from batch_classifier.inference.errors import UsageError
+
+CONNECT_TIMEOUT_S = 30
+_LOCAL = re.compile(r"local(?::(\d+))?")
+
+
+def local_workers(spec: str) -> int | None:
+    """How many worker processes `local`/`local:N` asks for (one per core for `local`);
+    None for a scheduler address."""
+    found = _LOCAL.fullmatch(spec)
+    if found is None:
+        return None
+    count = int(found.group(1)) if found.group(1) else os.cpu_count() or 1
+    if count < 1:
+        raise UsageError(f"--dask {spec}: a local cluster needs at least one worker")
+    return count
+
+
+@contextmanager
+def dask_client(spec: str, quiet: bool) -> Iterator[Client]:
+    """A client of the cluster `spec` names, closed (with a local cluster) on leaving."""
+    logging.getLogger("distributed").setLevel(logging.ERROR if quiet else logging.WARNING)
+    workers = local_workers(spec)
+    with ExitStack() as stack:
+        if workers is not None:
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=threads, processes=True,
+                dashboard_address=":0",  # any free port (its HTTP server always runs)
+                silence_logs=logging.CRITICAL if quiet else logging.ERROR))
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(spec, timeout=CONNECT_TIMEOUT_S))
+            except (OSError, ValueError, TypeError) as exc:
+                raise UsageError(f"--dask {spec}: cannot reach a Dask scheduler there "
+                                 f"({exc})") from None
+        yield client

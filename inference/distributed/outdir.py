@@ -1,0 +1,147 @@
+"""The output folder of a distributed run (-o OUTDIR with --dask).
+
+It holds `part-00000.csv`, `part-00001.csv`, ... (or .jsonl, .parquet), each written
+atomically by the worker that made it; `_progress.jsonl`, the client's journal (the
+plan on its first line, then one line per finished part, appended and fsynced); and
+`_SUCCESS`, written last, when every part is there. A part counts as done when the
+journal says so and its file is there: that is what --resume skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.fileops import TEMP_MARK, create_temp, remove_stale_temps
+
+SUCCESS = "_SUCCESS"
+JOURNAL = "_progress.jsonl"
+PART = re.compile(r"part-(\d{5,})\.(csv|jsonl|parquet)")
+TEMP = re.compile(r"\.(.+)\." + re.escape(TEMP_MARK) + r"\.[0-9a-f]{16}\.tmp")
+
+
+class OutputFolder:
+    """-o OUTDIR: a folder (made if missing) of this tool's files only."""
+
+    def __init__(self, path: str | os.PathLike, fmt: str):
+        self.path = Path(os.path.abspath(path))  # workers elsewhere write into it
+        self.format = fmt
+        try:
+            info = os.lstat(self.path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            raise UsageError(f"-o {self.path}: is a symbolic link; name the folder itself")
+        if info is not None and not stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"-o {self.path}: is a file; with --dask, -o names a folder "
+                             "(of part files)")
+        if not self.path.parent.is_dir():
+            raise UsageError(f"-o {self.path}: folder does not exist ({self.path.parent})")
+
+    def part_path(self, number: int) -> Path:
+        """Where part `number` goes."""
+        return self.path / f"part-{number:05d}.{self.format}"
+
+    def prepare(self, plan: dict[str, Any], resume: bool) -> dict[int, dict[str, Any]]:
+        """Make the folder ready for a run of `plan` (call while holding its lock): with
+        `resume`, the journal's finished parts whose files are there, by number (after
+        checking the plan is the same); else an emptied folder. Starts the journal."""
+        self.path.mkdir(exist_ok=True)
+        self._refuse_foreign_files()
+        journal = self.path / JOURNAL
+        done: dict[int, dict[str, Any]] = {}
+        if resume and journal.exists():
+            stored, records = _read_journal(journal)
+            _check_plan(self.path, stored, plan)
+            done = {r["part"]: r for r in records if self.part_path(r["part"]).exists()}
+        else:
+            if resume and any(PART.fullmatch(name) for name in os.listdir(self.path)):
+                raise UsageError(f"-o {self.path}: holds parts but no {JOURNAL}; run "
+                                 "without --resume to write it again")
+            self._clear()
+            _write_line(journal, {"plan": plan}, create=True)
+        self._remove_stale_temps()
+        return done
+
+    def record(self, part: dict[str, Any]) -> None:
+        """Note a finished part in the journal."""
+        _write_line(self.path / JOURNAL, part)
+
+    def finish(self, parts: int, success: dict[str, Any]) -> None:
+        """Remove parts numbered `parts` or more (left by a larger earlier plan), then
+        write `_SUCCESS` atomically."""
+        for name in os.listdir(self.path):
+            found = PART.fullmatch(name)
+            if found and int(found.group(1)) >= parts:
+                (self.path / name).unlink()
+        self._remove_stale_temps()
+        fd, temp = create_temp(self.path / SUCCESS)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(success, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.path / SUCCESS)
+
+    def _refuse_foreign_files(self) -> None:
+        foreign = sorted(name for name in os.listdir(self.path)
+                         if not (PART.fullmatch(name) or TEMP.fullmatch(name)
+                                 or name in (SUCCESS, JOURNAL)))
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+            raise UsageError(f"-o {self.path}: holds files that are not this tool's parts "
+                             f"({shown}); name a new or empty folder")
+
+    def _clear(self) -> None:
+        """Remove `_SUCCESS` first (the folder is no longer complete), then the rest."""
+        (self.path / SUCCESS).unlink(missing_ok=True)
+        (self.path / JOURNAL).unlink(missing_ok=True)
+        for name in os.listdir(self.path):
+            if PART.fullmatch(name):
+                (self.path / name).unlink()
+
+    def _remove_stale_temps(self) -> None:
+        """Temporary files of parts whose writer died (a killed worker or client)."""
+        for name in os.listdir(self.path):
+            found = TEMP.fullmatch(name)
+            if found:
+                remove_stale_temps(self.path / found.group(1))
+
+
+def _write_line(path: Path, value: dict[str, Any], create: bool = False) -> None:
+    flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if create else 0)
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    try:
+        os.write(fd, (json.dumps(value) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_journal(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The plan and the part records of a journal; a torn last line (a client killed
+    while writing it) is cut off."""
+    data = path.read_bytes()
+    whole = data[:data.rfind(b"\n") + 1]
+    if len(whole) < len(data):
+        os.truncate(path, len(whole))
+    try:
+        lines = [json.loads(line) for line in whole.splitlines()]
+        plan = lines[0]["plan"]
+    except (ValueError, IndexError, KeyError, TypeError):
+        raise UsageError(f"{path}: not a journal of this tool; run without --resume") from None
+    return plan, [line for line in lines[1:] if isinstance(line, dict) and "part" in line]
+
+
+def _check_plan(folder: Path, stored: dict[str, Any], plan: dict[str, Any]) -> None:
+    differences = [f"{key}: {stored.get(key)!r} in the folder, {plan.get(key)!r} now"
+                   for key in sorted(set(stored) | set(plan)) if stored.get(key) != plan.get(key)]
+    if differences:
+        raise UsageError(f"-o {folder}: its parts were written by another job "
+                         f"({'; '.join(differences)}); resume with the same inputs and "
+                         "options, or run without --resume")

@@ -1,0 +1,165 @@
+"""FakeImageDetector: real vs AI-generated from Python, and what classify-images runs.
+
+    >>> from batch_classifier import FakeImageDetector
+    >>> FakeImageDetector().predict(["photo.jpg", "render.png"]).label
+    array(['real', 'fake'], dtype=object)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from batch_classifier.inference.errors import RowError, UsageError
+from batch_classifier.inference.files.walk import FoundFile, walk_files
+from batch_classifier.inference.images.decode import (
+    DEFAULT_MAX_PIXELS,
+    decode_file,
+    square,
+    to_rgb,
+)
+from batch_classifier.inference.images.pipeline import DecodedBatch
+from batch_classifier.inference.images.predict import fake_probabilities, input_size
+from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.predictions import Predictions
+from batch_classifier.inference.session import LoadedModel, load_model
+
+# Pixels per ONNX Runtime call: a call's memory grows with images x pixels (the shipped
+# model holds ~60 MiB per 256 px image: upsampled x1.5 and flipped inside its graph), and
+# the session's arena keeps its largest call's memory for the rest of the run. Four
+# such images a call run as fast as 32 on CPU (bench/bench_memory.py).
+PIXELS_PER_CALL = 4 * 256 * 256
+UNCERTAIN = "uncertain"
+
+
+class FakeImageDetector:
+    """One loaded images model. `model`: a shipped model's short name ("deepfake") or an
+    .onnx path; `device`: auto, cpu or cuda; `threshold`: P(fake) from which an image is
+    called fake (default: the model's, tuned on validation); `uncertain`: (low, high),
+    a band around the threshold where the label is "uncertain" instead (the probability
+    is still given). Loading happens once; the methods are safe to call repeatedly."""
+
+    def __init__(self, model: str | os.PathLike = "deepfake", device: str = "auto",
+                 threshold: float | None = None,
+                 uncertain: tuple[float, float] | None = None, threads: int = 0):
+        loaded = load_model(resolve_model("images", os.fspath(model)), device=device,
+                            task="images", threads=threads)
+        self._setup(loaded, threshold, uncertain)
+
+    @classmethod
+    def wrapping(cls, model: LoadedModel, threshold: float | None = None,
+                 uncertain: tuple[float, float] | None = None) -> FakeImageDetector:
+        """A detector around a model already loaded (e.g. once per Dask worker)."""
+        detector = cls.__new__(cls)
+        detector._setup(model, threshold, uncertain)
+        return detector
+
+    def _setup(self, model: LoadedModel, threshold: float | None,
+               uncertain: tuple[float, float] | None) -> None:
+        self.model = model
+        self.size = input_size(model)
+        self.threshold = model.contract.threshold if threshold is None else float(threshold)
+        if not 0.0 <= self.threshold <= 1.0:
+            raise UsageError(f"threshold {self.threshold:g} is not in [0, 1]")
+        if uncertain is not None:
+            low, high = map(float, uncertain)
+            if not 0.0 <= low <= self.threshold <= high <= 1.0:
+                raise UsageError(f"uncertain band {low:g},{high:g} must lie in [0, 1] and "
+                                 f"contain the threshold {self.threshold:g}")
+            uncertain = (low, high)
+        self.uncertain = uncertain
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """P(fake) of each image of a decoded uint8 [N, size, size, 3] batch, the model
+        taking at most PIXELS_PER_CALL pixels a call."""
+        rows = max(1, PIXELS_PER_CALL // max(1, images.shape[1] * images.shape[2]))
+        if len(images) <= rows:
+            return fake_probabilities(self.model, images)
+        return np.concatenate([fake_probabilities(self.model, images[start:start + rows])
+                               for start in range(0, len(images), rows)])
+
+    def labels(self, probabilities: np.ndarray) -> list[str]:
+        """real / fake by the threshold, or uncertain inside the band."""
+        real, fake = self.model.contract.labels
+        low, high = self.uncertain or (np.inf, -np.inf)
+        return [UNCERTAIN if low <= p < high else fake if p >= self.threshold else real
+                for p in probabilities.tolist()]
+
+    def classify(self, batch: DecodedBatch) -> list[tuple[str | None, float | None]]:
+        """(label, P(fake) rounded to 6 places) of each file of a decoded batch; (None,
+        None) for a file that failed."""
+        probabilities = self.probabilities(batch.images)
+        predicted = dict(zip(batch.ok, zip(self.labels(probabilities),
+                                           probabilities.tolist(), strict=True), strict=True))
+        return [(label, None if p is None else round(p, 6)) for label, p in
+                (predicted.get(i, (None, None)) for i in range(len(batch.files)))]
+
+    def predict(self, items: Iterable[str | os.PathLike | np.ndarray], batch_size: int = 32,
+                workers: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS) -> Predictions:
+        """Classify image files (decoded exactly as classify-images decodes them) and/or
+        uint8 arrays (H x W, H x W x 1, 3 or 4; resized and centre-cropped the same way).
+
+        Returns columns as numpy arrays, one value per item in order: label (real, fake,
+        or uncertain inside the band), fake_probability, and error (None, or why the
+        item could not be classified; its label and probability are then None/nan)."""
+        labels: list[str | None] = []
+        scores: list[float] = []
+        errors: list[str | None] = []
+        for batch in self._batches(list(items), batch_size, workers, max_pixels):
+            for (label, probability), error in zip(self.classify(batch), batch.errors,
+                                                   strict=True):
+                labels.append(label)
+                scores.append(np.nan if probability is None else probability)
+                errors.append(error and error.message)
+        return Predictions({"label": np.array(labels, dtype=object),
+                            "fake_probability": np.array(scores, dtype=np.float64),
+                            "error": np.array(errors, dtype=object)})
+
+    def _batches(self, items: list[Any], batch_size: int, workers: int,
+                 max_pixels: int) -> Iterator[DecodedBatch]:
+        with ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
+            for start in range(0, len(items), batch_size):
+                chunk = items[start:start + batch_size]
+                decoded = list(pool.map(lambda item: self._decode(item, max_pixels), chunk))
+                files = [FoundFile(Path("<array>" if isinstance(i, np.ndarray) else i))
+                         for i in chunk]
+                errors = [r if isinstance(r, RowError) else None for r in decoded]
+                good = [r for r in decoded if not isinstance(r, RowError)]
+                images = np.stack(good) if good else np.zeros((0, self.size, self.size, 3),
+                                                               np.uint8)
+                yield DecodedBatch(files, images, errors)
+
+    def _decode(self, item: Any, max_pixels: int) -> np.ndarray | RowError:
+        if isinstance(item, np.ndarray):
+            return decode_array(item, self.size, max_pixels)
+        found = found_file(item)
+        return found.error or decode_file(found.path, self.size, max_pixels)
+
+
+def found_file(path: str | os.PathLike) -> FoundFile:
+    """A path named directly, looked at as classify-images looks at one (a folder, a
+    FIFO or a broken link gets its error instead of being opened)."""
+    if Path(path).is_dir():
+        return FoundFile(Path(path), error=RowError("is a directory", "is a directory"))
+    return next(walk_files([path], follow_links=True))
+
+
+def decode_array(array: np.ndarray, size: int,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray | RowError:
+    """A uint8 H x W (x 1, 3 or 4) array as the model's input, or why it cannot be."""
+    shape = array.shape
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or \
+            (array.ndim == 3 and shape[2] not in (1, 3, 4)) or 0 in shape:
+        return RowError("not an image", f"not an image array (want uint8 HxW, HxWx1, HxWx3 "
+                                        f"or HxWx4; got {array.dtype} {shape})")
+    if shape[0] * shape[1] > max_pixels:
+        return RowError("decompression bomb", f"decompression bomb: {shape[1]}x{shape[0]} "
+                                              f"pixels is over the limit of {max_pixels:,}")
+    array = array[:, :, 0] if array.ndim == 3 and shape[2] == 1 else array
+    return square(to_rgb(Image.fromarray(np.ascontiguousarray(array))), size)

@@ -124,7 +124,7 @@ def test_thin_images_get_the_pixels_of_a_full_resize(shape):
     left, top = (new[0] - size) // 2, (new[1] - size) // 2
     full = np.asarray(image.resize(new, Image.BICUBIC).crop((left, top, left + size,
                                                              top + size)), dtype=int)
-    assert np.abs(decode._square(image, size).astype(int) - full).max() <= 3
+    assert np.abs(decode.square(image, size).astype(int) - full).max() <= 3
 
 
 def test_names_that_look_alike_stay_apart_and_resume_keeps_both(tmp_path, model):

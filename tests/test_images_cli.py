@@ -177,3 +177,16 @@ def test_classify_images_never_imports_torch(tmp_path):
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_uncertain_band_labels_and_bad_bands(tmp_path):
+    folder = tmp_path / "imgs"
+    write_good_images(folder)
+    code, rows, _ = classify(str(folder), "--uncertain", "0,1")
+    assert code == 0 and rows and {row["label"] for row in rows} == {"uncertain"}
+    assert all(row["fake_probability"] for row in rows)  # the probability is still written
+    for band in ("0.9,0.1", "x", "0.2", "0.1,2"):
+        code, _, stderr = classify(str(folder), "--uncertain", band)
+        assert code == 2 and "--uncertain" in stderr
+    code, _, stderr = classify(str(folder), "--threshold", "0.5", "--uncertain", "0.6,0.7")
+    assert code == 2 and "contain the threshold" in stderr

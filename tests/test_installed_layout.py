@@ -65,10 +65,15 @@ def test_installed_wheel_classifies_without_torch(wheel, tmp_path):
         "import sys; sys.modules['torch'] = None\n"
         "import batch_classifier, pathlib\n"
         f"assert pathlib.Path(batch_classifier.__file__).is_relative_to({str(site)!r})\n"
+        "from batch_classifier import CountryClassifier, FakeImageDetector\n"
+        "codes = CountryClassifier().predict([48.8566, 52.52], [2.3522, 13.405]).country_code\n"
+        "assert list(codes) == ['FR', 'DE'], codes\n"
         "from batch_classifier.inference.cities.cli import main\n"
         f"main([{str(data)!r}, '--model', {str(ROOT / 'exported/cities-eu.onnx')!r}, '-q'])\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, env={"PYTHONPATH": str(site)})
+                          text=True, timeout=120,
+                          env={"PYTHONPATH": str(site),  # models: what the wheel installs
+                               "BATCH_CLASSIFIER_MODELS": str(ROOT / "exported")})
     assert done.returncode == 0, done.stderr
     assert [line.split(",")[-3] for line in done.stdout.splitlines()[1:]] == ["FR", "DE"]

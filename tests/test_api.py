@@ -89,6 +89,15 @@ def test_api_and_cli_agree_on_every_row(tmp_path, world):
         assert row["error"] == (f"line {i + 2}: {api.error[i]}" if api.error[i] else "")
 
 
+def test_a_point_does_not_depend_on_the_points_around_it(world):
+    rng = np.random.default_rng(9)
+    lat, lon = rng.uniform(-60, 70, 333), rng.uniform(-180, 180, 333)
+    together = world.predict(lat, lon)
+    for start, size in ((0, 1), (5, 7), (100, 200)):
+        alone = world.predict(lat[start:start + size], lon[start:start + size])
+        np.testing.assert_array_equal(alone.confidence, together.confidence[start:start + size])
+
+
 def test_predict_frame_adds_the_columns(world):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"Latitude": [48.8566, 91.0], "LNG": [2.3522, 0.0],

@@ -17,7 +17,7 @@ import torch
 from click.testing import CliRunner
 
 from batch_classifier.inference.cities.cli import main as classify
-from batch_classifier.inference.cities.predict import sea_rule
+from batch_classifier.inference.cities.predict import run_model, sea_rule
 from batch_classifier.inference.session import load_model
 from batch_classifier.trainer.cities.land_distance import LandDistance, distance_codes
 from batch_classifier.trainer.cities.land_points import add_land_points
@@ -171,13 +171,20 @@ def test_int8_keeps_labels_and_the_features_float(globe_model, tmp_path, cities_
 
     copy = tmp_path / "int8.onnx"
     shutil.copy(globe_model, copy)
-    figures = quantize_mlp(copy, cities_data.val.latlon)
+    figures = quantize_mlp(copy, cities_data.val.latlon, cities_data.train.latlon)
     assert figures["int8_label_agreement"] >= 0.999
     nodes = onnx.load(str(copy)).graph.node
-    assert any(node.op_type == "MatMulInteger" for node in nodes)
+    assert any(node.op_type in ("QGemm", "QLinearMatMul") for node in nodes)
+    assert not any(node.op_type == "DynamicQuantizeLinear" for node in nodes)
     assert not any("/features/" in node.name and "Integer" in node.op_type for node in nodes)
     session = ort.InferenceSession(str(copy), providers=["CPUExecutionProvider"])
     assert len(session.get_outputs()) == 2
+    model = load_model(copy, device="cpu", task="cities")  # rows stay independent
+    points = cities_data.val.latlon
+    together = run_model(model, points)[0]
+    for start in (0, 3, 17):
+        np.testing.assert_array_equal(run_model(model, points[start:start + 5])[0],
+                                      together[start:start + 5])
 
 
 def test_int8_that_changes_labels_is_refused(globe_model, tmp_path, cities_data, monkeypatch):
@@ -187,6 +194,6 @@ def test_int8_that_changes_labels_is_refused(globe_model, tmp_path, cities_data,
     shutil.copy(globe_model, copy)
     monkeypatch.setattr(quantize, "MIN_LABEL_AGREEMENT", 1.01)
     with pytest.raises(quantize.QuantisationError):
-        quantize.quantize_mlp(copy, cities_data.val.latlon)
+        quantize.quantize_mlp(copy, cities_data.val.latlon, cities_data.train.latlon)
     assert copy.read_bytes() == globe_model.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["int8.onnx"]

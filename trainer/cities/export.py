@@ -94,12 +94,20 @@ def save_run(result: TrainResult, data: CitiesData, folder: Path, name: str,
     return onnx_path
 
 
+def calibration_sample(data: CitiesData, count: int = 20_000) -> np.ndarray:
+    """Training points for int8 activation scales (a fixed random sample)."""
+    points = data.train.latlon
+    chosen = np.random.default_rng(0).choice(len(points), min(count, len(points)),
+                                             replace=False)
+    return points[np.sort(chosen)]
+
+
 def shipped_metrics(onnx_path: Path, result: TrainResult, data: CitiesData,
                     globe: GlobeReference | None) -> dict[str, float]:
     """Int8 quantisation (when configured) and the figures of the file as shipped."""
     metrics: dict[str, float] = {}
     if result.config.int8:
-        metrics.update(quantize_mlp(onnx_path, data.val.latlon))
+        metrics.update(quantize_mlp(onnx_path, data.val.latlon, calibration_sample(data)))
         model = load_model(onnx_path, device="cpu", task="cities")
         for split in ("val", "test"):
             probabilities = run_model(model, getattr(data, split).latlon)[0]

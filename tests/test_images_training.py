@@ -315,3 +315,28 @@ def test_sources_need_distinct_folder_names(tmp_path):
     result = CliRunner().invoke(main, fit_args(first, tmp_path / "run", "--data",
                                                str(second)))
     assert result.exit_code == 1 and "share a folder name" in result.output
+
+
+def test_ensemble_averages_members_logits_in_one_graph(tmp_path):
+    data, run = trained_run()
+    second = CliRunner().invoke(main, fit_args(data, tmp_path / "npr", "--inputs", "npr"))
+    assert second.exit_code == 0, second.output
+    members = [run / "deepfake.onnx", tmp_path / "npr" / "deepfake.onnx"]
+    result = CliRunner().invoke(main, ["ensemble", *map(str, members), "--data", str(data),
+                                       "--size", str(SIZE), "--out", str(tmp_path / "ens")])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "ens" / "deepfake.json").read_text())
+    assert [m["file"] for m in card["members"]] == list(map(str, members))
+    assert all(" fit --data " in m["command"] for m in card["members"])
+    assert card["parity_max_abs_diff"] <= 1e-4
+    assert card["metrics"]["threshold_tuned_on"] == "val of faces/fake, faces/real"
+    assert set(card["metrics"]["test_sources"]) == {"faces/fake", "faces/real"}
+    merged = load_model(tmp_path / "ens" / "deepfake.onnx", device="cpu", task="images")
+    images = np.random.default_rng(6).integers(0, 256, (3, SIZE, SIZE, 3), dtype=np.uint8)
+    alone = [np.clip(load_model(m, device="cpu").run(images).reshape(-1), 1e-6, 1 - 1e-6)
+             for m in members]
+    logit = np.mean([np.log(p / (1 - p)) for p in alone], axis=0)
+    np.testing.assert_allclose(merged.run(images).reshape(-1), 1 / (1 + np.exp(-logit)),
+                               atol=1e-5)
+    assert merged.contract.threshold == card["metrics"]["threshold"]
+    assert merged.contract.extra["backbone"].startswith("ensemble of")

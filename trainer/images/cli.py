@@ -207,3 +207,35 @@ def report(cards: tuple[Path, ...], split: str) -> None:
     click.echo(source_table(loaded, split))
     for label, card in loaded.items():
         click.echo(f"\n{label}\n\n{quantile_table(card, split)}")
+
+
+@main.command()
+@click.argument("members", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_options
+@click.option("--size", type=click.IntRange(32), default=DEFAULTS.size, show_default=True,
+              help="The members' input size (images are loaded as for training).")
+@click.option("--threshold", type=ThresholdType(), default="auto", show_default=True,
+              help="Decision threshold; auto: tuned on validation as by fit.")
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Run folder (default runs/images-<timestamp>).")
+@click.option("--name", default="deepfake", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing <name>.onnx in --out.")
+def ensemble(members: tuple[Path, ...], data_sources: tuple[str, ...],
+             hold_out: tuple[str, ...], size: int, threshold: float | None, out: Path | None,
+             name: str, overwrite: bool) -> None:
+    """Merge exported detectors (MEMBER.onnx ...) into one graph that averages their
+    logits; measure it per source on --data (threshold tuned on validation) and write
+    it with its card, which names each member's command."""
+    from batch_classifier.trainer.images.data import load_image_data
+    from batch_classifier.trainer.images.ensemble import build_ensemble
+    from batch_classifier.trainer.images.export import save_ensemble
+
+    folder = prepare_run_folder(out, name, "images", overwrite)
+    data = load_image_data(data_sources, size, hold_out)
+    result = build_ensemble(list(members), data, threshold)
+    onnx_path = save_ensemble(result, data, folder, name)
+    m = result.metrics
+    click.echo(f"ensemble of {len(members)}: val acc {m['val_acc']:.4f} auc "
+               f"{m['val_auc']:.4f}  test acc {m.get('test_acc', float('nan')):.4f} -> "
+               f"{onnx_path} ({onnx_path.stat().st_size / 2**20:.1f} MiB)")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from batch_classifier.trainer import __version__
 from batch_classifier.trainer.card import write_card
 from batch_classifier.trainer.export import export_onnx
 from batch_classifier.trainer.images.data import LABELS, ImageData
+from batch_classifier.trainer.images.ensemble import EnsembleResult, member_summary, write
 from batch_classifier.trainer.images.plots import plot_prediction_grid
 from batch_classifier.trainer.images.train import TrainResult
 from batch_classifier.trainer.plots import plot_curves
@@ -34,26 +36,13 @@ def save_run(result: TrainResult, data: ImageData, folder: Path, name: str) -> P
     """Write <name>.onnx, <name>.json, <name>.curves.png and <name>.test-grid.png."""
     onnx_path = folder / f"{name}.onnx"
     config = result.config
-    metadata = {
-        "task": "images", "model_name": name, "labels": LABELS,
-        "input_contract": input_contract(data.size), "output": "probability_fake",
-        "threshold": str(result.metrics["threshold"]), "data_fingerprint": data.fingerprint,
-        "metrics": {k: v for k, v in result.metrics.items()
-                    if not isinstance(v, list | dict)},
-        "trainer_version": __version__, "backbone": config.backbone,
-        "trained_on": data.trained_on,
-    }
+    metadata = contract_metadata(name, data, result.metrics, config.backbone,
+                                 data.trained_on)
     parity = export_onnx(result.model, parity_inputs(data), onnx_path, metadata, atol=1e-4)
     plot_curves(result.history, folder / f"{name}.curves.png", f"{name}: training curves")
-    if len(data.test):
-        plot_prediction_grid(data.test, result.test_probabilities, result.metrics["threshold"],
-                             folder / f"{name}.test-grid.png")
+    _test_grid(data, result.test_probabilities, result.metrics, folder, name)
     write_card(onnx_path, "images", {
-        "data": {"source": data.source, "fingerprint": data.fingerprint,
-                 "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
-                 "labels": LABELS, "trained_on": data.trained_on,
-                 "held_out": list(data.held_out),
-                 "sizes_by_source": data.sizes_by_source()},
+        "data": data_section(data, data.trained_on),
         "input_contract": input_contract(data.size),
         "config": asdict(config),
         "metrics": result.metrics,
@@ -62,3 +51,49 @@ def save_run(result: TrainResult, data: ImageData, folder: Path, name: str) -> P
         "history": result.history,
     })
     return onnx_path
+
+
+def save_ensemble(result: EnsembleResult, data: ImageData, folder: Path, name: str) -> Path:
+    """Write the merged graph as <name>.onnx with its card and test grid."""
+    onnx_path = folder / f"{name}.onnx"
+    members = [member_summary(member) for member in result.members]
+    trained_on = sorted({source for member in members for source in member["trained_on"]})
+    backbone = "ensemble of " + ", ".join(str(m["backbone"]) for m in members)
+    write(result.model, contract_metadata(name, data, result.metrics, backbone, trained_on),
+          onnx_path)
+    _test_grid(data, result.test_probabilities, result.metrics, folder, name)
+    write_card(onnx_path, "images", {
+        "data": data_section(data, trained_on),
+        "input_contract": input_contract(data.size),
+        "members": members,
+        "metrics": result.metrics,
+        "parity_max_abs_diff": result.parity,
+    })
+    return onnx_path
+
+
+def contract_metadata(name: str, data: ImageData, metrics: dict, backbone: str,
+                      trained_on: list[str]) -> dict:
+    """The ONNX metadata of an images model (the contract plus provenance)."""
+    return {
+        "task": "images", "model_name": name, "labels": LABELS,
+        "input_contract": input_contract(data.size), "output": "probability_fake",
+        "threshold": str(metrics["threshold"]), "data_fingerprint": data.fingerprint,
+        "metrics": {k: v for k, v in metrics.items() if not isinstance(v, list | dict)},
+        "trainer_version": __version__, "backbone": backbone, "trained_on": trained_on,
+    }
+
+
+def data_section(data: ImageData, trained_on: list[str]) -> dict:
+    """The card's account of the data: sources, fingerprint, sizes per split and source."""
+    return {"source": data.source, "fingerprint": data.fingerprint,
+            "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
+            "labels": LABELS, "trained_on": trained_on, "held_out": list(data.held_out),
+            "sizes_by_source": data.sizes_by_source()}
+
+
+def _test_grid(data: ImageData, probabilities: np.ndarray, metrics: dict, folder: Path,
+               name: str) -> None:
+    if len(data.test):
+        plot_prediction_grid(data.test, probabilities, metrics["threshold"],
+                             folder / f"{name}.test-grid.png")

@@ -136,6 +136,12 @@ def predict(model: FakeDetector, images: np.ndarray, batch_size: int = 64) -> np
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
+def trained_sources(split: ImageSplit, hold_out: tuple[str, ...]) -> np.ndarray:
+    """Mask of the images of `split` whose source is not held out of training."""
+    return np.array([not any(matches(str(s), p) for p in hold_out) for s in split.sources],
+                    dtype=bool)
+
+
 @dataclass
 class Selection:
     """The validation images that may steer choices: those of the sources trained on
@@ -146,9 +152,7 @@ class Selection:
     @classmethod
     def of(cls, val: ImageSplit, hold_out: tuple[str, ...]) -> Selection:
         """`val` without the images of the held-out sources."""
-        keep = np.array([not any(matches(str(s), p) for p in hold_out) for s in val.sources],
-                        dtype=bool)
-        return cls(val.subset(keep))
+        return cls(val.subset(trained_sources(val, hold_out)))
 
     def score(self, model: FakeDetector) -> SelectionScore:
         """How well `model` separates the selection images."""

@@ -37,7 +37,12 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
-from batch_classifier.inference.distributed.options import dask_options, run_on_dask, single_input
+from batch_classifier.inference.distributed.options import (
+    dask_options,
+    refuse_urls,
+    run_on_dask,
+    single_input,
+)
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.formats import added_names
 from batch_classifier.inference.jobs.job import BatchJob
@@ -95,6 +100,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     try:
         if scheduler:
             sys.exit(run_on_dask("cities", click.get_current_context().params))
+        refuse_urls([*csv_files, output_path])
         csv_file = single_input(csv_files)
         classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)
         model = classifier.model

@@ -6,10 +6,9 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from distributed import Client
 
@@ -32,7 +31,15 @@ from batch_classifier.inference.distributed.csvparts import (
 )
 from batch_classifier.inference.distributed.fileblock import open_block
 from batch_classifier.inference.distributed.job import PlannedPart, dask_job
+from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
+from batch_classifier.inference.distributed.urls import (
+    check_urls,
+    filesystem,
+    open_input,
+    stamp,
+    url_matches,
+)
 from batch_classifier.inference.distributed.workermodel import ModelSpec, worker_model
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import sha256_of
@@ -72,6 +79,7 @@ class CitiesTask:
 def run(params: dict[str, Any]) -> int:
     """Classify the inputs of classify-cities' `params` on Dask; the exit code."""
     output = params["output_path"]
+    check_urls([*params["csv_files"], output])
     files = input_files(params["csv_files"], output)
     model = load_model(resolve_model("cities", params["model_spec"]), device="cpu",
                        task="cities", threads=1)  # here only for its contract
@@ -83,8 +91,7 @@ def run(params: dict[str, Any]) -> int:
             "model_sha256": sha256_of(model.path), "lat_col": lat_col, "lon_col": lon_col,
             "top_k": params["top_k"], "min_confidence": params["min_confidence"],
             "sea": params["sea"], "blocksize": params["blocksize"],
-            "inputs": [[path, os.stat(path).st_size, os.stat(path).st_mtime_ns]
-                       for path in files]}
+            "inputs": [[path, *_size_and_mtime(path)] for path in files]}
     spec = ModelSpec("cities", params["device"], params["threads"])
     with dask_job(COMMAND, "rows", model, params, fmt, plan, spec) as (job, client, model_name):
         task = CitiesTask(model_name, fmt, header + names, added, column_types(names, added),
@@ -96,20 +103,40 @@ def run(params: dict[str, Any]) -> int:
 
 
 def input_files(patterns: tuple[str, ...], output: str) -> list[str]:
-    """The input files, as absolute paths: each name, or the sorted matches of a glob."""
+    """The input files, as absolute paths or full URLs: each name, or the sorted matches
+    of a glob."""
     files = []
     for pattern in patterns:
         if pattern == "-":
             raise UsageError("--dask reads files, not stdin ('-')")
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if is_url(pattern):
+            matches = url_matches(pattern)
+        else:
+            matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            matches = [os.path.abspath(match) for match in matches]
         if not matches:
             raise UsageError(f"{pattern}: no file matches")
-        files += [os.path.abspath(match) for match in matches]
-    folder = os.path.abspath(output)
+        files += matches
+    folder = output if is_url(output) else os.path.abspath(output)
     for path in files:
-        if os.path.commonpath([path, folder]) == folder:
+        if is_url(path) == is_url(folder) and _inside(path, folder):
             raise UsageError(f"{path}: an input inside the output folder -o {output}")
     return files
+
+
+def _inside(path: str, folder: str) -> bool:
+    if is_url(folder):
+        return path == folder or path.startswith(folder.rstrip("/") + "/")
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _size_and_mtime(path: str) -> tuple[int, int | None]:
+    if is_url(path):
+        fs, inner = filesystem(path)
+        info = fs.info(inner)
+        return info["size"], stamp(info)
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns
 
 
 def common_header(files: list[str], lat_col: str | None,
@@ -117,7 +144,7 @@ def common_header(files: list[str], lat_col: str | None,
     """The header every input shares, and its latitude and longitude columns."""
     header: list[str] | None = None
     for path in files:
-        with open_coordinates(path, lat_col, lon_col) as table:
+        with _open_table(path, lat_col, lon_col) as table:
             if header is None:
                 header = table.header
                 lat, lon = header[table.lat_index], header[table.lon_index]
@@ -140,7 +167,7 @@ def planned_parts(client: Client, files: list[str], blocksize: int) -> Iterator[
 
 def csv_parts(client: Client, path: str, blocksize: int) -> list[CsvPart]:
     """A CSV file's parts, from scans of its ranges by the workers."""
-    start, size = header_end(path), os.path.getsize(path)
+    start, size = header_end(path), _size_and_mtime(path)[0]
     spans = ranges(start, size, blocksize)
     if len(spans) <= 1:
         return [CsvPart(path, start, start, size, 2)]
@@ -153,7 +180,8 @@ def parquet_parts(path: str, blocksize: int) -> list[ParquetPart]:
     """A Parquet file's parts: runs of row groups of about `blocksize` bytes."""
     from batch_classifier.inference.parquet import pyarrow_parquet
 
-    metadata = pyarrow_parquet()[1].ParquetFile(path).metadata
+    with open_input(path) if is_url(path) else nullcontext(path) as source:
+        metadata = pyarrow_parquet()[1].ParquetFile(source).metadata
     parts, groups, size, first_row, row = [], [], 0, 1, 1
     for index in range(metadata.num_row_groups):
         groups.append(index)
@@ -185,7 +213,7 @@ def classify_cities_part(part: CsvPart | ParquetPart, number: int, path: str,
     task)."""
     with _open_part(part, task) as table:
         model = worker_model(task.model)
-        with PartWriter(number, Path(path), task.fmt, task.columns, task.types,
+        with PartWriter(number, path, task.fmt, task.columns, task.types,
                         model.provider) as sink:
             classify_table(sink, table, CountryClassifier.wrapping(model), task.batch_size,
                            task.added, (task.top_k, task.min_confidence, task.sea))
@@ -198,10 +226,26 @@ def _open_part(part: CsvPart | ParquetPart, task: CitiesTask) -> Iterator[Coordi
         from batch_classifier.inference.parquet.coordinates import ParquetCoordinates
 
         with ParquetCoordinates(part.path, task.lat_col, task.lon_col, part.row_groups,
-                                part.first_row) as table:
+                                part.first_row, _url_stream(part.path)) as table:
             yield table
         return
     with open_block(part.path, [(0, part.header_end), (part.start, part.end)]) as stream, \
             CoordinateCsv(part.path, task.lat_col, task.lon_col, stream=stream,
                           first_line=part.first_line) as table:
         yield table
+
+
+def _open_table(path: str, lat_col: str | None, lon_col: str | None) -> CoordinateTable:
+    """`open_coordinates` for a local path; a URL's file opened through fsspec."""
+    if not is_url(path):
+        return open_coordinates(path, lat_col, lon_col)
+    if is_parquet(path):
+        from batch_classifier.inference.parquet.coordinates import ParquetCoordinates
+
+        return ParquetCoordinates(path, lat_col, lon_col, stream=open_input(path))
+    return CoordinateCsv(path, lat_col, lon_col, stream=open_input(path))
+
+
+def _url_stream(path: str) -> BinaryIO | None:
+    """A URL's file opened through fsspec; None for a local path (opened by name)."""
+    return open_input(path) if is_url(path) else None

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from batch_classifier.inference.cities.records import MAX_LINE_CHARS, MAX_RECORD_LINES
+from batch_classifier.inference.distributed.urls import open_input
 from batch_classifier.inference.errors import UsageError
 
 QUOTE_REACH = MAX_RECORD_LINES + 1  # lines; the reader reads one more before giving up
@@ -52,7 +53,7 @@ class RangeScan:
 
 def header_end(path: str) -> int:
     """The byte offset where the header line ends (after its line ending)."""
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:
         head = handle.read(4 * MAX_LINE_CHARS + 2)
     found = _FIRST_LINE_END.search(head)
     if found is None:
@@ -63,7 +64,7 @@ def header_end(path: str) -> int:
 def scan_range(path: str, start: int, end: int) -> RangeScan:
     """Scan bytes [start, end) of `path` (a task): a line starts at `start` when the byte
     before it is a newline, else after the first newline before end - 1."""
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:
         handle.seek(start - 1)
         boundary = start if handle.read(1) == b"\n" else None
         endings = endings_before = 0

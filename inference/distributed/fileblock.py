@@ -7,21 +7,23 @@ import io
 import os
 from collections import deque
 
+from batch_classifier.inference.distributed.urls import open_input
 from batch_classifier.inference.errors import UsageError
 
 BUFFER_BYTES = 1 << 20
 
 
 class FileBlock(io.RawIOBase):
-    """The bytes of `path` in the `spans` given, (start, end) pairs, one after another."""
+    """The bytes of `path` (a local path or an fsspec URL) in the `spans` given, (start,
+    end) pairs, one after another."""
 
     def __init__(self, path: str | os.PathLike, spans: list[tuple[int, int]]):
         super().__init__()
         self._path = path
         try:
-            self._file = open(path, "rb")  # noqa: SIM115 - closed with the stream
+            self._file = open_input(str(path))  # closed with the stream
         except OSError as exc:
-            raise UsageError(f"{path}: cannot read ({exc.strerror}; workers need the "
+            raise UsageError(f"{path}: cannot read ({exc.strerror or exc}; workers need the "
                              "client's paths, on a shared file system)") from None
         self._spans = deque((start, end) for start, end in spans if end > start)
 

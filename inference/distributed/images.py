@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from batch_classifier.inference.distributed.job import PlannedPart, dask_job
+from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
+from batch_classifier.inference.distributed.urls import check_urls, open_input
+from batch_classifier.inference.distributed.urlwalk import walk_urls
 from batch_classifier.inference.distributed.workermodel import ModelSpec, worker_model
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, sha256_of
@@ -39,11 +42,17 @@ class ImagesTask:
     workers: int
     max_pixels: int
     cwd: str  # the client's folder, which relative paths are relative to
+    urls: bool  # the files are fsspec URLs, opened through fsspec
 
 
 def run(params: dict[str, Any]) -> int:
     """Classify the paths of classify-images' `params` on Dask; the exit code."""
     output = params["output_path"]
+    roots = [str(path) for path in params["paths"]]
+    check_urls([*roots, output])
+    urls = any(is_url(root) for root in roots)
+    if urls and not all(is_url(root) for root in roots):
+        raise UsageError("give either local paths or URLs, not both")
     if params["content_hash"]:
         raise UsageError("--hash is for a local --resume; with --dask a part is the unit "
                          "of resume")
@@ -57,12 +66,13 @@ def run(params: dict[str, Any]) -> int:
             "uncertain": list(detector.uncertain or ()),
             "max_pixels": params["max_pixels"], "follow_links": params["follow_links"],
             "files_per_task": params["files_per_task"],
-            "inputs": [os.path.abspath(path) for path in params["paths"]]}
+            "inputs": [root if urls else os.path.abspath(root) for root in roots]}
     spec = ModelSpec("images", params["device"], None)
     with dask_job(COMMAND, "images", model, params, fmt, plan, spec) as (job, client, model_name):
         task = ImagesTask(model_name, fmt, threshold, detector.uncertain, params["batch_size"],
-                          params["workers"], params["max_pixels"], os.getcwd())
-        found = walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"])
+                          params["workers"], params["max_pixels"], os.getcwd(), urls)
+        found = (walk_urls(roots, IMAGE_SUFFIXES) if urls
+                 else walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"]))
         job.run(client, planned_parts(found, params["files_per_task"]), classify_images_part,
                 task)
     return job.exit_code
@@ -88,11 +98,13 @@ def classify_images_part(files: list[FoundFile], number: int, path: str,
     """Classify `files` into part file `number` at `path` (a task)."""
     detector = FakeImageDetector.wrapping(worker_model(task.model), task.threshold,
                                           task.uncertain)
-    opened = [replace(item, path=Path(task.cwd, item.path)) for item in files]
-    with PartWriter(number, Path(path), task.fmt, COLUMNS, COLUMN_TYPES,
+    opened = files if task.urls else [replace(item, path=Path(task.cwd, item.path))
+                                      for item in files]
+    with PartWriter(number, path, task.fmt, COLUMNS, COLUMN_TYPES,
                     detector.model.provider) as part:
         classify_files(_PathsAsGiven(part, files), detector, opened,
-                       task.batch_size, task.workers, task.max_pixels)
+                       task.batch_size, task.workers, task.max_pixels,
+                       open_file=open_input if task.urls else None)
     return part.result
 
 

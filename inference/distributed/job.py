@@ -10,22 +10,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distributed import Client, Future, wait
 from distributed.scheduler import KilledWorker
 
 from batch_classifier.inference.cli_common import info
 from batch_classifier.inference.distributed.cluster import dask_client
+from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.outdir import OutputFolder
 from batch_classifier.inference.distributed.parts import PartResult
 from batch_classifier.inference.distributed.workermodel import ModelSpec, model_on_workers
 from batch_classifier.inference.errors import UsageError
-from batch_classifier.inference.jobs.lock import OutputLock
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
 from batch_classifier.inference.jobs.targets import check_target
 from batch_classifier.inference.session import LoadedModel
+
+if TYPE_CHECKING:
+    from batch_classifier.inference.distributed.urloutdir import UrlOutputFolder
 
 POLL_S = 0.2  # how often the client looks for a stop signal while parts run
 
@@ -48,7 +51,7 @@ class DaskJob:
     def __init__(self, command: str, unit: str, model: LoadedModel, *, output: str,
                  fmt: str, plan: dict[str, Any], resume: bool, summary_json: str | None,
                  quiet: bool):
-        self.folder = OutputFolder(output, fmt)
+        self.folder = output_folder(output, fmt)
         self._summary_target = (check_target(summary_json, "--summary-json")
                                 if summary_json else None)
         self.summary = RunSummary(command, unit, model)
@@ -64,11 +67,12 @@ class DaskJob:
     def __enter__(self) -> DaskJob:
         with ExitStack() as stack:
             stack.enter_context(self._stop)
-            stack.enter_context(OutputLock(self.folder.path))
+            stack.enter_context(self.folder.lock())
             if self._summary_target:
                 self._summary_file = SummaryFile(self._summary_target)
                 stack.callback(self._summary_file.discard)
             self._done = self.folder.prepare(self._plan, self._resume)
+            stack.callback(self.folder.flush)  # a URL folder's journal, written whole
             self._stack = stack.pop_all()
         return self
 
@@ -166,6 +170,15 @@ class DaskJob:
         """130 when interrupted, 1 when some inputs failed, else 0."""
         return self.summary.exit_code
 
+
+
+def output_folder(output: str, fmt: str) -> OutputFolder | UrlOutputFolder:
+    """-o OUTDIR: a local folder, or one at an fsspec URL."""
+    if is_url(output):
+        from batch_classifier.inference.distributed.urloutdir import UrlOutputFolder
+
+        return UrlOutputFolder(output, fmt)
+    return OutputFolder(output, fmt)
 
 
 @contextmanager

@@ -4,8 +4,9 @@ which is imported only when asked for (the plain install has no Dask)."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from batch_classifier.inference.errors import UsageError
 DASK_EXTRA_HINT = "pip install 'batch-classifier[dask]'"
 DEFAULT_BLOCKSIZE = 64 * 10**6
 DEFAULT_FILES_PER_TASK = 1000
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10,
           "mib": 1 << 20, "gib": 1 << 30}
 
@@ -35,6 +37,29 @@ class ByteSize(click.ParamType):
         return int(float(found.group(1)) * unit)
 
 
+def is_url(path: str | os.PathLike) -> bool:
+    """True for an fsspec URL (`s3://bucket/key`, `file:///data`), which only --dask reads
+    and writes; anything else is a local path."""
+    return isinstance(path, str) and _URL.match(path) is not None
+
+
+def refuse_urls(paths: Iterable[str | os.PathLike | None]) -> None:
+    """A local run reads and writes local paths only: one clear error for a URL."""
+    for path in paths:
+        if path is not None and is_url(path):
+            raise UsageError(f"{path}: URLs need --dask (e.g. --dask local); a local run "
+                             "reads and writes local paths")
+
+
+class PathOrUrl(click.Path):
+    """An existing local path (a Path), or an fsspec URL kept as text (checked later)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 def dask_options(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--dask and how the input is cut into parts: --blocksize (cities) or
     --files-per-task (images)."""
@@ -42,7 +67,8 @@ def dask_options(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
         "--dask", "scheduler", metavar="SCHEDULER", envvar="DASK_SCHEDULER_ADDRESS",
         show_envvar=True,
         help="Run on Dask: 'local' (a worker process per core), 'local:N', or a scheduler "
-             "address (tcp://host:8786); -o then names a folder of parts. Needs the dask "
+             "address (tcp://host:8786); -o then names a folder of parts. Inputs and -o "
+             "may be fsspec URLs (s3://..., with its package, e.g. s3fs). Needs the dask "
              f"extra ({DASK_EXTRA_HINT}).")
     if kind == "cities":
         part = click.option(

@@ -18,9 +18,11 @@ from typing import Any
 
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.jobs.fileops import TEMP_MARK, create_temp, remove_stale_temps
+from batch_classifier.inference.jobs.lock import OutputLock
 
 SUCCESS = "_SUCCESS"
 JOURNAL = "_progress.jsonl"
+PART_NAME = "part-{number:05d}.{format}"
 PART = re.compile(r"part-(\d{5,})\.(csv|jsonl|parquet)")
 TEMP = re.compile(r"\.(.+)\." + re.escape(TEMP_MARK) + r"\.[0-9a-f]{16}\.tmp")
 
@@ -43,9 +45,16 @@ class OutputFolder:
         if not self.path.parent.is_dir():
             raise UsageError(f"-o {self.path}: folder does not exist ({self.path.parent})")
 
+    def lock(self) -> OutputLock:
+        """The lock a run holds on the folder (`OUTDIR.lock`, beside it)."""
+        return OutputLock(self.path)
+
+    def flush(self) -> None:
+        """Nothing to do: the journal is written line by line as parts finish."""
+
     def part_path(self, number: int) -> Path:
         """Where part `number` goes."""
-        return self.path / f"part-{number:05d}.{self.format}"
+        return self.path / PART_NAME.format(number=number, format=self.format)
 
     def prepare(self, plan: dict[str, Any], resume: bool) -> dict[int, dict[str, Any]]:
         """Make the folder ready for a run of `plan` (call while holding its lock): with
@@ -57,12 +66,10 @@ class OutputFolder:
         done: dict[int, dict[str, Any]] = {}
         if resume and journal.exists():
             stored, records = _read_journal(journal)
-            _check_plan(self.path, stored, plan)
+            check_plan(self.path, stored, plan)
             done = {r["part"]: r for r in records if self.part_path(r["part"]).exists()}
         else:
-            if resume and any(PART.fullmatch(name) for name in os.listdir(self.path)):
-                raise UsageError(f"-o {self.path}: holds parts but no {JOURNAL}; run "
-                                 "without --resume to write it again")
+            refuse_parts_without_journal(self.path, os.listdir(self.path), resume)
             self._clear()
             _write_line(journal, {"plan": plan}, create=True)
         self._remove_stale_temps()
@@ -89,13 +96,7 @@ class OutputFolder:
         os.replace(temp, self.path / SUCCESS)
 
     def _refuse_foreign_files(self) -> None:
-        foreign = sorted(name for name in os.listdir(self.path)
-                         if not (PART.fullmatch(name) or TEMP.fullmatch(name)
-                                 or name in (SUCCESS, JOURNAL)))
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-            raise UsageError(f"-o {self.path}: holds files that are not this tool's parts "
-                             f"({shown}); name a new or empty folder")
+        refuse_foreign_files(self.path, os.listdir(self.path))
 
     def _clear(self) -> None:
         """Remove `_SUCCESS` first (the folder is no longer complete), then the rest."""
@@ -111,6 +112,24 @@ class OutputFolder:
             found = TEMP.fullmatch(name)
             if found:
                 remove_stale_temps(self.path / found.group(1))
+
+
+def refuse_foreign_files(folder: str | Path, names: list[str]) -> None:
+    """A UsageError if the folder's `names` hold one that is not this tool's."""
+    foreign = sorted(name for name in names
+                     if not (PART.fullmatch(name) or TEMP.fullmatch(name)
+                             or name in (SUCCESS, JOURNAL)))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise UsageError(f"-o {folder}: holds files that are not this tool's parts "
+                         f"({shown}); name a new or empty folder")
+
+
+def refuse_parts_without_journal(folder: str | Path, names: list[str], resume: bool) -> None:
+    """--resume of a folder with parts but no journal: a UsageError."""
+    if resume and any(PART.fullmatch(name) for name in names):
+        raise UsageError(f"-o {folder}: holds parts but no {JOURNAL}; run without --resume "
+                         "to write it again")
 
 
 def _write_line(path: Path, value: dict[str, Any], create: bool = False) -> None:
@@ -130,6 +149,12 @@ def _read_journal(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     whole = data[:data.rfind(b"\n") + 1]
     if len(whole) < len(data):
         os.truncate(path, len(whole))
+    return parse_journal(whole, path)
+
+
+def parse_journal(whole: bytes, path: str | Path) -> tuple[dict[str, Any],
+                                                          list[dict[str, Any]]]:
+    """The plan and the part records of the whole lines of the journal at `path`."""
     try:
         lines = [json.loads(line) for line in whole.splitlines()]
         plan = lines[0]["plan"]
@@ -138,7 +163,7 @@ def _read_journal(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return plan, [line for line in lines[1:] if isinstance(line, dict) and "part" in line]
 
 
-def _check_plan(folder: Path, stored: dict[str, Any], plan: dict[str, Any]) -> None:
+def check_plan(folder: str | Path, stored: dict[str, Any], plan: dict[str, Any]) -> None:
     differences = [f"{key}: {stored.get(key)!r} in the folder, {plan.get(key)!r} now"
                    for key in sorted(set(stored) | set(plan)) if stored.get(key) != plan.get(key)]
     if differences:

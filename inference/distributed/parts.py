@@ -5,6 +5,7 @@ counted as they go."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from typing import Any
 
 from distributed import get_worker
 
+from batch_classifier.inference.distributed.options import is_url
+from batch_classifier.inference.distributed.urls import put_file
 from batch_classifier.inference.output import result_writer
 
 
@@ -38,15 +41,20 @@ class PartResult:
 
 class PartWriter:
     """A RowSink writing part `number` to `path` (use as a context manager; the file
-    appears when the block ends without an error)."""
+    appears when the block ends without an error). A part going to an fsspec URL is
+    written to a file in the worker's folder first, then uploaded whole."""
 
     stopping = False  # a part always runs to its end; the client stops between parts
 
-    def __init__(self, number: int, path: Path, fmt: str, columns: list[str],
+    def __init__(self, number: int, path: str, fmt: str, columns: list[str],
                  types: Mapping[str, str], provider: str):
         self.format = fmt
-        self.result = PartResult(number, worker=get_worker().address, provider=provider)
-        self._writer = result_writer(path, fmt, columns, types)
+        worker = get_worker()
+        self.result = PartResult(number, worker=worker.address, provider=provider)
+        self._url = path if is_url(path) else None
+        self._file = (Path(worker.local_directory, f"part-{uuid.uuid4().hex}.{fmt}")
+                      if self._url else Path(path))
+        self._writer = result_writer(self._file, fmt, columns, types)
         self._started = time.monotonic()
 
     def write(self, rows: list[list[Any]] | str, error_kinds: list[str | None]) -> None:
@@ -64,9 +72,15 @@ class PartWriter:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        if exc_type is None:
-            self._writer.close()
-            self.result.seconds = time.monotonic() - self._started
-        else:
-            self._writer.abort()
+        try:
+            if exc_type is None:
+                self._writer.close()
+                if self._url:
+                    put_file(str(self._file), self._url)
+                self.result.seconds = time.monotonic() - self._started
+            else:
+                self._writer.abort()
+        finally:
+            if self._url:
+                self._file.unlink(missing_ok=True)
 

@@ -20,9 +20,10 @@ LEAVES = RowError("link leaves the folder", "symbolic link to a path outside the
 
 @dataclass(frozen=True)
 class FoundFile:
-    """A file to classify (with its size and mtime), or a path that failed (`error`)."""
+    """A file to classify (with its size and mtime), or a path that failed (`error`).
+    The path is an fsspec URL (text) for a file a --dask run reads through fsspec."""
 
-    path: Path
+    path: Path | str
     size: int | None = None
     mtime_ns: int | None = None
     error: RowError | None = None

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import takewhile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 from tqdm import tqdm
@@ -21,7 +21,12 @@ from batch_classifier.inference.cli_common import (
     output_options,
     show_progress,
 )
-from batch_classifier.inference.distributed.options import dask_options, run_on_dask
+from batch_classifier.inference.distributed.options import (
+    PathOrUrl,
+    dask_options,
+    refuse_urls,
+    run_on_dask,
+)
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, key_columns, not_done, with_hashes
 from batch_classifier.inference.files.walk import FoundFile, walk_files
@@ -56,7 +61,7 @@ class BandType(click.ParamType):
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
-                type=click.Path(exists=True, path_type=Path))
+                type=PathOrUrl(exists=True, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True,
               help="Images decoded and written together (the model takes them a few at a "
                    "time, so memory does not grow with this).")
@@ -80,7 +85,7 @@ class BandType(click.ParamType):
               help="With --resume: recognise files already done by content (SHA-256) "
                    "instead of size and modification time.")
 @dask_options("images")
-def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None,
+def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None,
          uncertain: tuple[float, float] | None, workers: int, max_pixels: int,
          follow_links: bool, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
@@ -101,11 +106,13 @@ def main(paths: tuple[Path, ...], batch_size: int, threshold: float | None,
     them, flushed batch by batch, so a run killed at any point loses nothing and
     duplicates nothing. One run at a time per output.
 
-    With --dask, -o names a folder of parts; the workers must see the same paths.
+    With --dask, -o names a folder of parts; the workers must see the same paths (or
+    PATH and -o are fsspec URLs, s3://...).
     """
     try:
         if scheduler:
             sys.exit(run_on_dask("images", click.get_current_context().params))
+        refuse_urls([*paths, output_path])
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")
         detector = FakeImageDetector(model_spec or "deepfake", device=device,
@@ -156,11 +163,14 @@ def _classify(job: BatchJob, detector: FakeImageDetector, found: Iterator[FoundF
 
 def classify_files(job: RowSink, detector: FakeImageDetector, found: Iterable[FoundFile],
                    batch_size: int, workers: int, max_pixels: int, extra: Sequence[str] = (),
-                   on_batch: Callable[[int], object] | None = None) -> None:
+                   on_batch: Callable[[int], object] | None = None,
+                   open_file: Callable[[str], IO[bytes]] | None = None) -> None:
     """Decode and classify `found`, writing batch by batch (each row followed by the
-    file's `extra` attributes); `on_batch` is told each batch's size. This is the core a
-    local run and each part of a distributed run go through."""
-    for batch in decoded_batches(found, detector.size, batch_size, workers, max_pixels):
+    file's `extra` attributes); `on_batch` is told each batch's size; `open_file` opens
+    files that are not local (see `decode_file`). This is the core a local run and each
+    part of a distributed run go through."""
+    for batch in decoded_batches(found, detector.size, batch_size, workers, max_pixels,
+                                 open_file=open_file):
         rows = result_rows(detector, batch)
         job.write([row + [getattr(f, name) for name in extra]
                    for row, f in zip(rows, batch.files, strict=True)],

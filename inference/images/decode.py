@@ -10,6 +10,7 @@ function, so training and serving see identical pixels.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
@@ -47,11 +48,16 @@ class ImageDecodeError(Exception):
         self.kind = kind
 
 
-def decode_file(path: Path, size: int, max_pixels: int = DEFAULT_MAX_PIXELS,
-                ) -> np.ndarray | RowError:
-    """`load_rgb` for one found file: the image, or why it cannot be read."""
+def decode_file(path: Path | str, size: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+                open_file: Callable[[str], IO[bytes]] | None = None) -> np.ndarray | RowError:
+    """`load_rgb` for one found file: the image, or why it cannot be read. A file that
+    is not local (an fsspec URL) is opened by `open_file` and read from that stream, with
+    the same checks; without `open_file`, `path` is a local path, opened by name."""
     try:
-        return load_rgb(path, size, max_pixels)
+        if open_file is None:
+            return load_rgb(path, size, max_pixels)
+        with open_file(str(path)) as stream:
+            return load_rgb(stream, size, max_pixels)
     except ImageDecodeError as exc:
         return RowError(exc.kind, str(exc))
     except FileNotFoundError:

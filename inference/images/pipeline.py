@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from typing import IO
 
 import numpy as np
 
@@ -32,20 +33,21 @@ class DecodedBatch:
 
 
 def decoded_batches(files: Iterable[FoundFile], size: int, batch_size: int, workers: int = 0,
-                    max_pixels: int = DEFAULT_MAX_PIXELS,
-                    prefetch: int = 2) -> Iterator[DecodedBatch]:
+                    max_pixels: int = DEFAULT_MAX_PIXELS, prefetch: int = 2,
+                    open_file: Callable[[str], IO[bytes]] | None = None,
+                    ) -> Iterator[DecodedBatch]:
     """Batches in input order, decoded by a thread pool that stays `prefetch` batches ahead
     (so memory stays bounded however many files there are; `files` may be a stream).
 
     A file that already failed (its `error` is set) is passed through with that error and
-    never reaches a decoder (a FIFO would hang it)."""
+    never reaches a decoder (a FIFO would hang it). `open_file`: see `decode_file`."""
     workers = workers or min(8, os.cpu_count() or 1)
     files = iter(files)
     with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
         pending: deque[tuple[list[FoundFile], list[Future | RowError]]] = deque()
         while chunk := list(islice(files, batch_size)):
             pending.append((chunk, [found.error or pool.submit(decode_file, found.path, size,
-                                                               max_pixels)
+                                                               max_pixels, open_file)
                                     for found in chunk]))
             if len(pending) > prefetch:
                 yield _assemble(*pending.popleft(), size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -33,16 +33,19 @@ class ParquetCoordinates:
     """A Parquet file of coordinates opened for chunked reading (a context manager).
 
     `row_groups` limits reading to those row groups (a part of a distributed run), whose
-    first row is row number `first_row` of the file."""
+    first row is row number `first_row` of the file; `stream`, the file already opened
+    (an fsspec URL's), is read instead of `path`."""
 
     def __init__(self, path: str, lat_col: str | None = None, lon_col: str | None = None,
-                 row_groups: list[int] | None = None, first_row: int = 1):
+                 row_groups: list[int] | None = None, first_row: int = 1,
+                 stream: BinaryIO | None = None):
         self._pa, pq = pyarrow_parquet()
         self.source = path
-        if not Path(path).is_file():
+        self._stream = stream  # the file already open (an fsspec URL's), closed on exit
+        if stream is None and not Path(path).is_file():
             raise UsageError(f"{path}: no such file")
         try:
-            self._file = pq.ParquetFile(path)
+            self._file = pq.ParquetFile(path if stream is None else stream)
         except (OSError, self._pa.ArrowException) as exc:
             raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
         self.header = list(self._file.schema_arrow.names)
@@ -57,6 +60,8 @@ class ParquetCoordinates:
 
     def __exit__(self, *exc_info: object) -> None:
         self._file.close()
+        if self._stream is not None:
+            self._stream.close()
 
     def skipped_rows(self, count: int) -> Iterator[list[str]]:
         """The text of the first `count` rows (fewer at the end of the file), passed over

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -84,20 +85,26 @@ def test_cities_parts_equal_the_local_run(tmp_path, cluster, places, cities_mode
     assert "rows seen" in result.stderr and "_SUCCESS written" in result.stderr
 
 
-def test_parquet_parts_equal_the_local_parquet(tmp_path, cluster, places, cities_model):
+def check_parquet_parts(tmp_path: Path, places: Path, model: Path, scheduler: str,
+                        named: Callable[[Path], str] = str) -> None:
+    """`places` as Parquet (row groups of 500 rows) classified on Dask into several
+    parts, the input and folder given as `named(path)`: the parts equal a local run."""
     pd = pytest.importorskip("pandas")
     data = tmp_path / "places.parquet"
     pd.read_csv(places, dtype=str, keep_default_na=False, on_bad_lines="skip").to_parquet(
         data, row_group_size=500)
-    finished(run_cli(data, "--model", cities_model, "-o", tmp_path / "one.parquet", "-q"))
+    finished(run_cli(data, "--model", model, "-o", tmp_path / "one.parquet", "-q"))
     folder = tmp_path / "parts.parquet"
-    result = run_cli(data, "--model", cities_model, "--dask", cluster.scheduler.address,
-                     "-o", folder, "--blocksize", "16KB", "-q")
-    finished(result)
+    finished(run_cli(named(data), "--model", model, "--dask", scheduler, "-o", named(folder),
+                     "--blocksize", "16KB", "-q"))
     parts = sorted(folder.glob("part-*.parquet"))
     assert len(parts) > 3
     got = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
     pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "one.parquet"))
+
+
+def test_parquet_parts_equal_the_local_parquet(tmp_path, cluster, places, cities_model):
+    check_parquet_parts(tmp_path, places, cities_model, cluster.scheduler.address)
 
 
 def start_job(places: Path, model: Path, scheduler: str, folder: Path) -> subprocess.Popen:

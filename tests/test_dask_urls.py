@@ -13,7 +13,13 @@ from click.testing import CliRunner
 
 from batch_classifier.inference.images.cli import main as classify_images
 from tests.jobs_support import brightness_model, finished, run_cli, write_images
-from tests.test_dask_runs import cluster, local_run, parts_text, places  # noqa: F401 - fixtures
+from tests.test_dask_runs import (  # noqa: F401 - cluster and places are fixtures
+    check_parquet_parts,
+    cluster,
+    local_run,
+    parts_text,
+    places,
+)
 
 pytest.importorskip("distributed")
 
@@ -38,19 +44,8 @@ def test_cities_urls_give_the_rows_of_the_local_run(tmp_path, cluster, places,  
 
 def test_a_parquet_url_gives_the_rows_of_the_local_run(tmp_path, cluster, places,  # noqa: F811
                                                        cities_model):
-    pd = pytest.importorskip("pandas")
-    data = tmp_path / "places.parquet"
-    pd.read_csv(places, dtype=str, keep_default_na=False, on_bad_lines="skip").to_parquet(
-        data, row_group_size=1000)
-    finished(run_cli(data, "--model", cities_model, "-o", tmp_path / "one.parquet", "-q"))
-    folder = tmp_path / "parts.parquet"
-    finished(run_cli(f"file://{data}", "--model", cities_model, "--dask",
-                     cluster.scheduler.address, "-o", f"file://{folder}", "--blocksize",
-                     "16KB", "-q"))
-    parts = sorted(folder.glob("part-*.parquet"))
-    assert len(parts) > 1
-    got = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
-    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "one.parquet"))
+    check_parquet_parts(tmp_path, places, cities_model, cluster.scheduler.address,
+                        named=lambda path: f"file://{path}")
 
 
 def test_an_images_url_gives_the_rows_of_the_local_run(tmp_path, cluster):  # noqa: F811

@@ -95,7 +95,8 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     appends them, flushed to disk batch by batch, so a run killed at any point loses
     nothing and duplicates nothing when run again. One run at a time per output.
 
-    With --dask, several files or globs may be given; -o names a folder of parts.
+    With --dask, several files or globs may be given, and they and -o may be fsspec URLs
+    (s3://..., with its package); -o names a folder of parts.
     """
     try:
         if scheduler:

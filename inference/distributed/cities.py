@@ -35,9 +35,8 @@ from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
 from batch_classifier.inference.distributed.urls import (
     check_urls,
-    filesystem,
     open_input,
-    stamp,
+    size_and_mtime,
     url_matches,
 )
 from batch_classifier.inference.distributed.workermodel import ModelSpec, worker_model
@@ -91,7 +90,7 @@ def run(params: dict[str, Any]) -> int:
             "model_sha256": sha256_of(model.path), "lat_col": lat_col, "lon_col": lon_col,
             "top_k": params["top_k"], "min_confidence": params["min_confidence"],
             "sea": params["sea"], "blocksize": params["blocksize"],
-            "inputs": [[path, *_size_and_mtime(path)] for path in files]}
+            "inputs": [[path, *size_and_mtime(path)] for path in files]}
     spec = ModelSpec("cities", params["device"], params["threads"])
     with dask_job(COMMAND, "rows", model, params, fmt, plan, spec) as (job, client, model_name):
         task = CitiesTask(model_name, fmt, header + names, added, column_types(names, added),
@@ -130,15 +129,6 @@ def _inside(path: str, folder: str) -> bool:
     return os.path.commonpath([path, folder]) == folder
 
 
-def _size_and_mtime(path: str) -> tuple[int, int | None]:
-    if is_url(path):
-        fs, inner = filesystem(path)
-        info = fs.info(inner)
-        return info["size"], stamp(info)
-    info = os.stat(path)
-    return info.st_size, info.st_mtime_ns
-
-
 def common_header(files: list[str], lat_col: str | None,
                   lon_col: str | None) -> tuple[list[str], str, str]:
     """The header every input shares, and its latitude and longitude columns."""
@@ -167,7 +157,7 @@ def planned_parts(client: Client, files: list[str], blocksize: int) -> Iterator[
 
 def csv_parts(client: Client, path: str, blocksize: int) -> list[CsvPart]:
     """A CSV file's parts, from scans of its ranges by the workers."""
-    start, size = header_end(path), _size_and_mtime(path)[0]
+    start, size = header_end(path), size_and_mtime(path)[0]
     spans = ranges(start, size, blocksize)
     if len(spans) <= 1:
         return [CsvPart(path, start, start, size, 2)]

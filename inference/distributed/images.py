@@ -1,6 +1,7 @@
 """classify-images --dask: the folder walk streams on the client, and every batch of
 --files-per-task paths becomes a part, classified on a worker by the same core as a
-local run. Workers open the client's paths: they need the same (shared) file system."""
+local run. Workers open the client's paths: they need the same (shared) file system;
+or the paths are fsspec URLs, which the client lists and each worker reads itself."""
 
 from __future__ import annotations
 

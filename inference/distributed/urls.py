@@ -6,6 +6,7 @@ local path never comes here except through `open_input`, which opens it as befor
 from __future__ import annotations
 
 import glob
+import os
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -61,6 +62,17 @@ def open_input(path: str) -> IO[bytes]:
         fs, inner = filesystem(path)
         return fs.open(inner, "rb")
     return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def size_and_mtime(path: str) -> tuple[int, int | None]:
+    """A file's size and modification time in ns (None where a URL's filesystem gives
+    none): os.stat for a local path, fsspec's info for a URL."""
+    if is_url(path):
+        fs, inner = filesystem(path)
+        info = fs.info(inner)
+        return info["size"], stamp(info)
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns
 
 
 def stamp(info: dict[str, Any]) -> int | None:

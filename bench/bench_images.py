@@ -60,6 +60,8 @@ def time_torch(card: dict, images: np.ndarray, batch: int) -> float | None:
         from batch_classifier.trainer.images.model import build_detector
     except ImportError:
         return None
+    if "config" not in card:
+        return None  # an ensemble: no single PyTorch architecture to time
     config = card["config"]
     net = build_detector(config["backbone"], imagenet=False, upsample=config["upsample"])
     net.flip_tta = bool(card["metrics"].get("flip_tta"))
@@ -70,6 +72,18 @@ def time_torch(card: dict, images: np.ndarray, batch: int) -> float | None:
         for part in batches(images, batch):
             net(torch.from_numpy(part))
     return time.perf_counter() - started
+
+
+def describe(card: dict) -> str:
+    """Backbone, inputs and upsampling of a model (of each member of an ensemble)."""
+    if "members" in card:
+        return "ensemble of " + " + ".join(describe(member) for member in card["members"])
+    config, metrics = card["config"], card.get("metrics", {})
+    scoring = [name for name, on in (("flip TTA", metrics.get("flip_tta")),
+                                     ("patch scoring", metrics.get("patch_scoring"))) if on]
+    return (f"{config['backbone']} (inputs {config.get('inputs', 'rgb')}, {config['size']} px "
+            f"upsampled x{config['upsample']:g} in the graph"
+            + "".join(f", {name}" for name in scoring) + ")")
 
 
 def main() -> None:
@@ -88,11 +102,8 @@ def main() -> None:
     cli_s = time_cli(args.model, files, batch)
     onnx_s = time_onnx(args.model, images, batch)
     torch_s = time_torch(card, images, batch)
-    config = card["config"]
-    print(f"model {args.model.name}: {config['backbone']}, input {size}x{size} uint8, "
-          f"upsampled x{config['upsample']:g} in the graph, flip TTA "
-          f"{'on' if card['metrics'].get('flip_tta') else 'off'}; {n} images from "
-          f"{args.images}, batch {batch}, CPU ({os.cpu_count()} cores)")
+    print(f"model {args.model.name}: {describe(card)}, input {size}x{size} uint8; {n} images "
+          f"from {args.images}, batch {batch}, CPU ({os.cpu_count()} cores)")
     print("| path | seconds | images/s | vs bare ONNX |\n|---|---:|---:|---:|")
     print(f"| classify-images end to end (JPEG files in, CSV out) | {cli_s:.2f} "
           f"| {n / cli_s:.1f} | {onnx_s / cli_s:.3f}x |")

@@ -176,3 +176,18 @@ def test_card_command_repeats_multiple_options():
 
     result = CliRunner().invoke(cmd, ["--add", "a b", "--add", "c", "--no-flag"])
     assert result.output.strip() == "cmd --add 'a b' --add c --no-flag"
+
+
+def test_card_command_spells_out_variadic_arguments():
+    import click
+
+    from batch_classifier.trainer.card import command_line
+
+    @click.command()
+    @click.argument("first")
+    @click.argument("rest", nargs=-1)
+    def cmd(first, rest):
+        click.echo(command_line())
+
+    result = CliRunner().invoke(cmd, ["a.onnx", "b c.onnx", "d.onnx"])
+    assert result.output.strip() == "cmd a.onnx 'b c.onnx' d.onnx"

@@ -328,6 +328,9 @@ def test_ensemble_averages_members_logits_in_one_graph(tmp_path):
     card = json.loads((tmp_path / "ens" / "deepfake.json").read_text())
     assert [m["file"] for m in card["members"]] == list(map(str, members))
     assert all(" fit --data " in m["command"] for m in card["members"])
+    assert f" ensemble {members[0]} {members[1]} --data " in card["command"]
+    assert all("val_macro_acc" in m["metrics"] for m in card["members"])
+    assert (tmp_path / "ens" / "deepfake.member-2.curves.png").is_file()
     assert card["parity_max_abs_diff"] <= 1e-4
     assert card["metrics"]["threshold_tuned_on"] == "val of faces/fake, faces/real"
     assert set(card["metrics"]["test_sources"]) == {"faces/fake", "faces/real"}

@@ -29,7 +29,7 @@ def command_line() -> str:
     for param in ctx.command.params:
         value = ctx.params.get(param.name)
         if isinstance(param, click.Argument):
-            words.append(str(value))
+            words += [str(item) for item in value] if param.nargs == -1 else [str(value)]
         elif isinstance(param, click.Option) and not param.hidden:
             words += _option_words(param, value)
     return shlex.join(words)

@@ -119,15 +119,22 @@ def write(model: onnx.ModelProto, metadata: dict, path: Path) -> None:
     os.replace(temp, path)
 
 
+MEMBER_METRICS = ("best_epoch", "flip_tta", "patch_scoring", "threshold", "val_acc", "val_auc",
+                  "val_macro_acc")
+
+
 def member_summary(member: Member) -> dict:
-    """What the card says of a member: its file, name, backbone, data and command."""
+    """What the card says of a member: its file, name, backbone, data, command, and how
+    it scores (TTA, patch scoring) with its own validation figures."""
     card_path = member.path.with_suffix(".json")
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    metrics = card.get("metrics", {})
     return {"file": str(member.path), "model_name": member.contract.model_name,
             "backbone": member.contract.extra.get("backbone"),
             "data_fingerprint": member.contract.data_fingerprint,
             "trained_on": json.loads(member.contract.extra.get("trained_on", "[]")),
-            "command": card.get("command"), "config": card.get("config")}
+            "command": card.get("command"), "config": card.get("config"),
+            "metrics": {key: metrics[key] for key in MEMBER_METRICS if key in metrics}}
 
 
 @dataclass

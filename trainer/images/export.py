@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -54,7 +55,8 @@ def save_run(result: TrainResult, data: ImageData, folder: Path, name: str) -> P
 
 
 def save_ensemble(result: EnsembleResult, data: ImageData, folder: Path, name: str) -> Path:
-    """Write the merged graph as <name>.onnx with its card and test grid."""
+    """Write the merged graph as <name>.onnx with its card, test grid and the members'
+    training curves (<name>.member-<i>.curves.png, where a member has them)."""
     onnx_path = folder / f"{name}.onnx"
     members = [member_summary(member) for member in result.members]
     trained_on = sorted({source for member in members for source in member["trained_on"]})
@@ -62,6 +64,10 @@ def save_ensemble(result: EnsembleResult, data: ImageData, folder: Path, name: s
     write(result.model, contract_metadata(name, data, result.metrics, backbone, trained_on),
           onnx_path)
     _test_grid(data, result.test_probabilities, result.metrics, folder, name)
+    for number, member in enumerate(result.members, 1):
+        curves = member.path.with_suffix(".curves.png")
+        if curves.is_file():
+            shutil.copyfile(curves, folder / f"{name}.member-{number}.curves.png")
     write_card(onnx_path, "images", {
         "data": data_section(data, trained_on),
         "input_contract": input_contract(data.size),

@@ -96,7 +96,7 @@ def test_the_run_record_follows_an_atomic_output(done):
     assert result.exit_code == 0 and "300 skipped" in result.stderr, result.output
 
 
-def test_images_refuse_another_model_or_threshold(tmp_path):
+def test_images_refuse_another_model_threshold_or_uncertain_band(tmp_path):
     write_images(tmp_path / "in", 6)
     model = brightness_model(tmp_path / "bright.onnx")
     out = tmp_path / "out.csv"
@@ -107,7 +107,8 @@ def test_images_refuse_another_model_or_threshold(tmp_path):
 
     assert run("--model", model).exit_code == 0
     for args in (["--model", brightness_model(tmp_path / "small.onnx", size=8)],
-                 ["--model", model, "--threshold", "0.9"]):
+                 ["--model", model, "--threshold", "0.9"],
+                 ["--model", model, "--uncertain", "0.1,0.9"]):
         result = run(*args)
         assert result.exit_code == 2 and "written with other settings" in result.stderr, \
             result.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from batch_classifier.trainer import __version__
+from batch_classifier.trainer.atomic import write_atomically
 from batch_classifier.trainer.errors import TrainerUsageError
 
 
@@ -73,7 +73,5 @@ def write_card(onnx_path: Path, task: str, details: dict[str, Any]) -> Path:
         **details,
     }
     path = onnx_path.with_suffix(".json")
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    os.replace(temp, path)
+    write_atomically(path, (json.dumps(card, indent=2, sort_keys=False) + "\n").encode())
     return path

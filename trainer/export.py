@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import onnxruntime as ort
 import torch
 
 from batch_classifier.inference.contract import ModelContract, encode_metadata
+from batch_classifier.trainer.atomic import write_atomically
 
 OPSET = 17
 
@@ -42,21 +42,26 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor, path: Path,
             opset_version=OPSET, dynamo=False,
         )
     model = onnx.load_from_string(buffer.getvalue())
-    strings = encode_metadata(metadata)
-    ModelContract.from_metadata(strings, source=str(path))  # refuse to write a broken contract
-    for key, value in strings.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
+    attach_metadata(model, metadata, path)
     onnx.checker.check_model(model)
     payload = model.SerializeToString()
     max_diff = parity_difference(module, payload, example)
     if not max_diff <= atol:
         raise ParityError(f"ONNX output differs from PyTorch by {max_diff:.3g} (> {atol:g})")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(payload)
-    os.replace(temp, path)
+    write_atomically(path, payload)
     return max_diff
+
+
+def attach_metadata(model: onnx.ModelProto, metadata: dict[str, Any], path: Path) -> None:
+    """Set `model`'s metadata to the encoded `metadata`, refusing a broken contract (the
+    error names `path`, where the model is going)."""
+    strings = encode_metadata(metadata)
+    ModelContract.from_metadata(strings, source=str(path))
+    del model.metadata_props[:]
+    for key, value in strings.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+
 
 
 def parity_difference(module: torch.nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from batch_classifier.inference.cities.predict import run_model
 from batch_classifier.inference.contract import encode_metadata
 from batch_classifier.inference.session import load_model
 from batch_classifier.trainer import __version__
+from batch_classifier.trainer.atomic import write_atomically
 from batch_classifier.trainer.card import write_card
 from batch_classifier.trainer.cities.globe_metrics import GlobeReference, globe_metrics
 from batch_classifier.trainer.cities.land_distance import LandDistance, grid_nodes
@@ -128,9 +128,7 @@ def set_metadata(onnx_path: Path, key: str, value: object) -> None:
     for entry in model.metadata_props:
         if entry.key == key:
             entry.value = encode_metadata({key: value})[key]
-    temp = onnx_path.with_name(f".{onnx_path.name}.tmp")
-    onnx.save(model, str(temp))
-    os.replace(temp, onnx_path)
+    write_atomically(onnx_path, model.SerializeToString())
 
 
 def load_checkpoint(path: Path) -> CountryProbabilities:

@@ -9,7 +9,6 @@ is checked against the members run one by one before it is written.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +17,10 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, compose, helper
 
-from batch_classifier.inference.contract import ModelContract, encode_metadata
+from batch_classifier.inference.contract import ModelContract
+from batch_classifier.trainer.atomic import write_atomically
 from batch_classifier.trainer.errors import TrainerUsageError
-from batch_classifier.trainer.export import ParityError
+from batch_classifier.trainer.export import ParityError, attach_metadata
 from batch_classifier.trainer.images.data import ImageData, ImageSplit
 from batch_classifier.trainer.images.metrics import best_threshold
 from batch_classifier.trainer.images.train import split_metrics, trained_sources
@@ -84,22 +84,26 @@ def merge(members: list[Member]) -> onnx.ModelProto:
     return model
 
 
-def run(model: onnx.ModelProto | Path, images: np.ndarray, batch: int = 8) -> np.ndarray:
-    """P(fake) of uint8 NHWC `images` through a graph (bytes in memory or a file)."""
+def session(model: onnx.ModelProto | Path) -> ort.InferenceSession:
+    """A CPU ONNX Runtime session of a graph (in memory or a file)."""
     source = str(model) if isinstance(model, Path) else model.SerializeToString()
-    session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+
+
+def run(model: ort.InferenceSession, images: np.ndarray, batch: int = 8) -> np.ndarray:
+    """P(fake) of uint8 NHWC `images` through a session."""
     if not len(images):
         return np.zeros(0, np.float32)
-    return np.concatenate([session.run(None, {"input": images[i:i + batch]})[0].reshape(-1)
+    return np.concatenate([model.run(None, {"input": images[i:i + batch]})[0].reshape(-1)
                            for i in range(0, len(images), batch)])
 
 
-def check_parity(model: onnx.ModelProto, members: list[Member], images: np.ndarray,
+def check_parity(merged: ort.InferenceSession, members: list[Member], images: np.ndarray,
                  atol: float = 1e-4) -> float:
     """Max |merged graph - mean-logit of the members run alone| on `images`."""
-    alone = [np.clip(run(m.path, images), EPSILON, 1 - EPSILON) for m in members]
+    alone = [np.clip(run(session(m.path), images), EPSILON, 1 - EPSILON) for m in members]
     expected = 1 / (1 + np.exp(-np.mean([np.log(p / (1 - p)) for p in alone], axis=0)))
-    difference = float(np.abs(run(model, images) - expected).max())
+    difference = float(np.abs(run(merged, images) - expected).max())
     if not difference <= atol:
         raise ParityError(f"ensemble differs from its members by {difference:.3g}")
     return difference
@@ -107,16 +111,8 @@ def check_parity(model: onnx.ModelProto, members: list[Member], images: np.ndarr
 
 def write(model: onnx.ModelProto, metadata: dict, path: Path) -> None:
     """Attach the contract metadata (refusing a broken one) and write `path` atomically."""
-    strings = encode_metadata(metadata)
-    ModelContract.from_metadata(strings, source=str(path))
-    del model.metadata_props[:]
-    for key, value in strings.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(model.SerializeToString())
-    os.replace(temp, path)
+    attach_metadata(model, metadata, path)
+    write_atomically(path, model.SerializeToString())
 
 
 MEMBER_METRICS = ("best_epoch", "flip_tta", "patch_scoring", "threshold", "val_acc", "val_auc",
@@ -159,8 +155,9 @@ def build_ensemble(paths: list[Path], data: ImageData,
         raise TrainerUsageError(f"the members take {size} px images, the data was loaded "
                                 f"at {data.size} px (--size)")
     model = merge(members)
-    parity = check_parity(model, members, data.val.images[:8])
-    probabilities = {name: run(model, getattr(data, name).images) for name in ("val", "test")}
+    merged = session(model)
+    parity = check_parity(merged, members, data.val.images[:8])
+    probabilities = {name: run(merged, getattr(data, name).images) for name in ("val", "test")}
     keep = trained_sources(data.val, data.held_out)
     val = data.val.subset(keep)
     metrics: dict = {"members": len(members)}

@@ -14,29 +14,15 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from robustness_images import labelled_files  # bench/, beside this script
 
 from batch_classifier import FakeImageDetector
 from batch_classifier.trainer.images.metrics import roc_auc
 
-LABELS = ("real", "fake")
-
-
-def labelled_files(dataset: Path, split: str) -> tuple[list[Path], np.ndarray]:
-    """The dataset's files of one split and their labels (0 real, 1 fake)."""
-    files: list[Path] = []
-    labels: list[int] = []
-    for label, name in enumerate(LABELS):
-        folder = dataset / split / name
-        if folder.is_dir():
-            found = sorted(p for p in folder.iterdir() if p.is_file())
-            files += found
-            labels += [label] * len(found)
-    return files, np.array(labels)
-
 
 def dataset_line(detector: FakeImageDetector, dataset: Path, split: str) -> str:
     """One markdown row: n, accuracy, within-dataset ROC AUC, share of fakes caught."""
-    files, labels = labelled_files(dataset, split)
+    files, labels, _ = labelled_files([dataset], split)
     probabilities = detector.predict(files).fake_probability
     called_fake = probabilities >= detector.threshold
     accuracy = float(np.mean(called_fake == labels))

@@ -63,7 +63,6 @@ def attach_metadata(model: onnx.ModelProto, metadata: dict[str, Any], path: Path
         entry.key, entry.value = key, value
 
 
-
 def parity_difference(module: torch.nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:
     """Max |ONNX Runtime - PyTorch| / max(1, |PyTorch|) over every output for `example`."""
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])

@@ -171,7 +171,6 @@ class DaskJob:
         return self.summary.exit_code
 
 
-
 def output_folder(output: str, fmt: str) -> OutputFolder | UrlOutputFolder:
     """-o OUTDIR: a local folder, or one at an fsspec URL."""
     if is_url(output):

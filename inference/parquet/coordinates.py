@@ -47,6 +47,8 @@ class ParquetCoordinates:
         try:
             self._file = pq.ParquetFile(path if stream is None else stream)
         except (OSError, self._pa.ArrowException) as exc:
+            if stream is not None:
+                stream.close()
             raise UsageError(f"{path}: not a readable Parquet file ({exc})") from None
         self.header = list(self._file.schema_arrow.names)
         self.lat_index = find_column(self.header, LAT_NAMES, lat_col, "latitude", path)

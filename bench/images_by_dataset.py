@@ -20,16 +20,29 @@ from batch_classifier import FakeImageDetector
 from batch_classifier.trainer.images.metrics import roc_auc
 
 
-def dataset_line(detector: FakeImageDetector, dataset: Path, split: str) -> str:
-    """One markdown row: n, accuracy, within-dataset ROC AUC, share of fakes caught."""
-    files, labels, _ = labelled_files([dataset], split)
-    probabilities = detector.predict(files).fake_probability
-    called_fake = probabilities >= detector.threshold
+def table_row(name: str, labels: np.ndarray, probabilities: np.ndarray,
+              threshold: float) -> str:
+    """One markdown row: n, accuracy, ROC AUC (when both classes), share of fakes caught."""
+    called_fake = probabilities >= threshold
     accuracy = float(np.mean(called_fake == labels))
     both = len(set(labels.tolist())) == 2
     auc = f"{roc_auc(labels, probabilities):.3f}" if both else ""
     caught = f"{np.mean(called_fake[labels == 1]):.1%}" if (labels == 1).any() else ""
-    return f"| {dataset.name}/{split} | {len(files)} | {accuracy:.2%} | {auc} | {caught} |"
+    return f"| {name} | {len(labels)} | {accuracy:.2%} | {auc} | {caught} |"
+
+
+def dataset_rows(detector: FakeImageDetector, dataset: Path, split: str) -> list[str]:
+    """The dataset's row, then one per source when it holds several of a class
+    (e.g. `people-xl/fake/sdxl`: accuracy there is the share called right)."""
+    files, labels, sources = labelled_files([dataset], split)
+    probabilities = detector.predict(files).fake_probability
+    rows = [table_row(f"{dataset.name}/{split}", labels, probabilities, detector.threshold)]
+    if len(set(sources.tolist())) > len(set(labels.tolist())):
+        for source in sorted(set(sources.tolist())):
+            keep = sources == source
+            rows.append(table_row(f"  {source}", labels[keep], probabilities[keep],
+                                  detector.threshold))
+    return rows
 
 
 def main() -> None:
@@ -43,7 +56,7 @@ def main() -> None:
     print("| dataset | n | accuracy | ROC AUC (its fakes vs its reals) | fakes caught |")
     print("|---|---:|---:|---:|---:|")
     for dataset in args.data:
-        print(dataset_line(detector, dataset, args.split))
+        print("\n".join(dataset_rows(detector, dataset, args.split)))
 
 
 if __name__ == "__main__":

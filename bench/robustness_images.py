@@ -26,13 +26,12 @@ from batch_classifier.inference.files.walk import FoundFile
 from batch_classifier.inference.images.pipeline import decoded_batches
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
 from batch_classifier.inference.session import load_model
+from batch_classifier.trainer.images.data import class_files
 from batch_classifier.trainer.images.metrics import (  # numpy only
     macro_accuracy,
     roc_auc,
     source_metrics,
 )
-
-LABELS = ("real", "fake")
 
 
 def as_png(image: Image.Image, stem: Path) -> Path:
@@ -62,16 +61,11 @@ VARIANTS: dict[str, Callable[[Image.Image, Path], Path] | None] = {
 
 
 def labelled_files(roots: list[Path], split: str) -> tuple[list[Path], np.ndarray, np.ndarray]:
-    """(files, labels, source names) of `split` of every source."""
-    files, labels, sources = [], [], []
-    for root in roots:
-        for label, name in enumerate(LABELS):
-            folder = root / split / name
-            found = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-            files += found
-            labels += [label] * len(found)
-            sources += [f"{root.resolve().name}/{name}"] * len(found)
-    return files, np.array(labels), np.array(sources, dtype=object)
+    """(files, labels, source names) of `split` of every source, named as the trainer
+    names them (`people-xl/fake/sdxl`)."""
+    found = [item for root in roots for item in class_files(root / split, root.resolve().name)]
+    return ([item.path for item in found], np.array([item.label for item in found]),
+            np.array([item.source for item in found], dtype=object))
 
 
 def scores(model, files: list[Path]) -> np.ndarray:

@@ -190,6 +190,20 @@ def test_single_folder_is_split_by_file_name_hash(tmp_path):
     assert list_splits(root) == splits
 
 
+def test_folder_of_two_generators_is_two_sources_by_name_prefix(tmp_path):
+    root = tmp_path / "people"
+    (root / "fake").mkdir(parents=True)
+    (root / "real").mkdir()
+    for name in ("sdxl-a-1.jpg", "sdxl-b-2.jpg", "flux-a-1.jpg", "odd.jpg"):
+        (root / "fake" / name).write_bytes(b"")
+    for name in ("ccp-1.jpg", "ccp-2.jpg"):  # one prefix only: the folder is one source
+        (root / "real" / name).write_bytes(b"")
+    sources = {f.path.name: f.source for files in list_splits(root).values() for f in files}
+    assert sources == {"sdxl-a-1.jpg": "people/fake/sdxl", "sdxl-b-2.jpg": "people/fake/sdxl",
+                       "flux-a-1.jpg": "people/fake/flux", "odd.jpg": "people/fake",
+                       "ccp-1.jpg": "people/real", "ccp-2.jpg": "people/real"}
+
+
 def test_study_prints_markdown_table(tmp_path):
     data = make_faces(tmp_path / "faces")
     result = CliRunner().invoke(main, ["study", "--data", str(data), "--size", str(SIZE),

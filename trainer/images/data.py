@@ -4,12 +4,15 @@ A source is a folder in the ImageFolder layout (train/, val/, test/ each with re
 fake/) or one folder with real/ and/or fake/ split 80/10/10 by a hash of the file name.
 Every image remembers where it came from as `<folder name>/<class>` (e.g.
 `faces-sd/fake`), so metrics can be reported per source and sources can be held out of
-training (leave-one-generator-out).
+training (leave-one-generator-out). A class folder whose file names carry two or more
+prefixes (`<prefix>-...`, e.g. `sdxl-...` and `flux-...`) is several sources, one per
+prefix (`people-xl/fake/sdxl`): one folder may hold several generators.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,14 +81,35 @@ class ImageData:
                 for name in SPLITS}
 
 
+NAME_PREFIX = re.compile(r"([a-z][a-z0-9]*)-")
+
+
+def name_prefix(path: Path) -> str | None:
+    """The lower-case `<prefix>-` a file name starts with, if any."""
+    found = NAME_PREFIX.match(path.name.lower())
+    return found.group(1) if found else None
+
+
+def source_names(paths: list[Path], folder_source: str) -> list[str]:
+    """`folder_source` for each file, or `folder_source/<prefix>` when the files carry
+    two or more name prefixes (files without one keep `folder_source`)."""
+    prefixes = [name_prefix(p) for p in paths]
+    if len({p for p in prefixes if p is not None}) < 2:
+        return [folder_source] * len(paths)
+    return [folder_source if p is None else f"{folder_source}/{p}" for p in prefixes]
+
+
 def class_files(folder: Path, dataset: str) -> list[LabelledFile]:
     """Every image under folder/real and folder/fake (either may be absent), sorted."""
     found = []
     for label, name in enumerate(LABELS):
         sub = folder / name
         if sub.is_dir():
-            found += [LabelledFile(p, label, f"{dataset}/{name}") for p in sorted(sub.rglob("*"))
-                      if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            paths = [p for p in sorted(sub.rglob("*"))
+                     if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            found += [LabelledFile(p, label, source)
+                      for p, source in zip(paths, source_names(paths, f"{dataset}/{name}"),
+                                           strict=True)]
     if not any((folder / name).is_dir() for name in LABELS):
         raise TrainerUsageError(f"{folder}: has neither a 'real/' nor a 'fake/' folder")
     return found

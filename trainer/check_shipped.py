@@ -48,15 +48,14 @@ def images_test_accuracy(model_path: Path, card: dict, data_root: Path) -> Accur
     from batch_classifier.inference.files.walk import FoundFile
     from batch_classifier.inference.images.pipeline import decoded_batches
     from batch_classifier.inference.images.predict import fake_probabilities, input_size
+    from batch_classifier.trainer.images.data import class_files
 
     roots = [data_root / Path(source).name for source in card["data"]["source"].split(",")]
     if not all((root / "test").is_dir() for root in roots):
         return None
     model = load_model(model_path, device="cpu", task="images")
-    labels = model.contract.labels
-    truth = {path: (labels.index(folder), f"{root.name}/{folder}")
-             for root in roots for folder in labels if (root / "test" / folder).is_dir()
-             for path in sorted((root / "test" / folder).iterdir())}
+    truth = {item.path: (item.label, item.source)
+             for root in roots for item in class_files(root / "test", root.name)}
     right: dict[str, list[bool]] = {}
     for batch in decoded_batches(map(FoundFile, truth), input_size(model), 32):
         paths = [found.path for found in batch.files]

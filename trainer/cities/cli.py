@@ -167,6 +167,47 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
 
 
 @main.command()
+@data_options
+@training_options
+@click.option("--depth", "depths", type=click.IntRange(2), multiple=True,
+              default=(6, 20, 50), show_default=True,
+              help="Number of hidden layers (repeat for several).")
+@click.option("--width", type=click.IntRange(1), default=16, show_default=True,
+              help="Units per hidden layer.")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+              help="PyTorch threads (width-16 layers run fastest on one).")
+@click.option("--output", "output_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Also write the markdown table here.")
+@click.option("--figure", "figure_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write the figure (PNG) here.")
+def gradients(data_source: str, country_col: str | None, depths: tuple[int, ...], width: int,
+              threads: int, output_path: Path | None, figure_path: Path | None,
+              **hyper: Any) -> None:
+    """Per-layer weight-gradient norms, at initialisation and through training, of every
+    depth with and without residual connections and batch norm; prints a markdown table
+    (accuracy, layer-1 / last-hidden-layer gradient ratio)."""
+    import torch
+
+    from batch_classifier.trainer.cities.gradient_study import (
+        gradient_table,
+        run_gradient_study,
+    )
+
+    torch.set_num_threads(threads)
+    data = load_cities_data(data_source, country_col)
+    config = config_from(CitiesConfig, {**hyper, "width": width})
+    runs = run_gradient_study(data, config, depths, log=lambda m: click.echo(m, err=True))
+    table = gradient_table(runs)
+    click.echo(table)
+    if output_path:
+        output_path.write_text(table + "\n")
+    if figure_path:
+        from batch_classifier.trainer.cities.gradient_figure import plot_gradients
+
+        plot_gradients(runs, figure_path)
+
+
+@main.command()
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True),
               help="An exported cities .onnx model.")
 @data_options

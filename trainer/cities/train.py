@@ -74,12 +74,16 @@ def build_model(config: CitiesConfig, data: CitiesData) -> CountryMLP:
 
 
 def train_cities(data: CitiesData, config: CitiesConfig, log: Callable[[str], None] = print,
-                 land_distance: LandDistance | None = None) -> TrainResult:
+                 land_distance: LandDistance | None = None,
+                 after_backward: Callable[[CountryMLP, int], None] | None = None,
+                 ) -> TrainResult:
     """Train, keep the best-on-validation epoch, calibrate, and measure every split.
 
     Soft-labelled training rows get a label drawn anew each epoch; `land_distance`
     (no weights to train) joins the exported model as its second output; a model with
-    an Antarctica class gives it to every point south of 60S.
+    an Antarctica class gives it to every point south of 60S. `after_backward(model,
+    epoch)` is called after every backward pass, before the optimiser step (the
+    gradients of that batch are in the parameters' `.grad`).
     """
     torch.manual_seed(config.seed)
     torch.use_deterministic_algorithms(True)
@@ -112,6 +116,8 @@ def train_cities(data: CitiesData, config: CitiesConfig, log: Callable[[str], No
             loss = loss_fn(logits, y_train[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if after_backward is not None:
+                after_backward(model, epoch)
             optimizer.step()
             schedule.step()
             total_loss += loss.item() * len(batch)

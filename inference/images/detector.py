@@ -72,7 +72,7 @@ class FakeImageDetector(TravellingModel):
         if not 0.0 <= self.threshold <= 1.0:
             raise UsageError(f"threshold {self.threshold:g} is not in [0, 1]")
         if uncertain is not None:
-            if isinstance(uncertain, str | bytes) or len(uncertain) != 2:
+            if not isinstance(uncertain, tuple | list) or len(uncertain) != 2:
                 raise UsageError(f"uncertain {uncertain!r}: want a pair (low, high)")
             low, high = (check_number("uncertain", value) for value in uncertain)
             if not 0.0 <= low <= self.threshold <= high <= 1.0:

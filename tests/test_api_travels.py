@@ -5,7 +5,6 @@ processes and in a multiprocessing.Pool the values they give in one process."""
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import pickle
 import subprocess
@@ -20,7 +19,7 @@ from tests.jobs_support import brightness_model, write_images
 
 pd = pytest.importorskip("pandas")
 dask = pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +48,6 @@ def images(tmp_path_factory) -> tuple[FakeImageDetector, list[str]]:
     detector = FakeImageDetector(brightness_model(folder / "bright.onnx"), device="cpu",
                                  threshold=0.4, uncertain=(0.3, 0.5), threads=1)
     return detector, files
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A client of a LocalCluster with two worker processes."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as local, \
-            distributed.Client(local) as dask_client:
-        yield dask_client
 
 
 def test_a_shipped_model_pickles_by_name_small(world):
@@ -126,7 +116,7 @@ def test_same_model_and_options_same_dask_token(world, cities_model, images):
     assert tokenize(moved) != tokenize(detector) == tokenize(pickle.loads(pickle.dumps(detector)))
 
 
-def test_map_partitions_on_a_local_cluster_equals_pandas(client, world, places):
+def test_map_partitions_on_a_local_cluster_equals_pandas(cluster, world, places):
     import dask.dataframe as dd
 
     with dask.config.set({"dataframe.convert-string": False}):  # text coordinates as given
@@ -140,10 +130,10 @@ def test_map_partitions_on_a_local_cluster_equals_pandas(client, world, places):
     pd.testing.assert_frame_equal(without_meta, world.predict_frame(places, top_k=2))
 
 
-def test_detector_on_a_local_cluster_equals_one_process(client, images):
+def test_detector_on_a_local_cluster_equals_one_process(cluster, images):
     detector, files = images
     chunks = [files[start:start + 4] for start in range(0, len(files), 4)]
-    parts = client.gather(client.map(detector.predict, chunks))
+    parts = cluster.gather(cluster.map(detector.predict, chunks))
     assert_same_predictions(parts, detector.predict(files))
 
 

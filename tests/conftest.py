@@ -1,9 +1,7 @@
-"""Shared fixtures: a tiny cities model trained and exported once per test session, and
-a client of a Dask LocalCluster of two worker processes per test module."""
+"""Shared fixtures: a tiny cities model trained and exported once per test session."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -62,13 +60,3 @@ def globe_run(tmp_path_factory, cities_data, land_raster):
 def globe_model(globe_run) -> Path:
     """Path to the tiny ONNX model that knows land, sea and Antarctica."""
     return globe_run[1]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """A client of a LocalCluster with two worker processes (one per test module)."""
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as local, \
-            distributed.Client(local) as client:
-        yield client

@@ -16,6 +16,7 @@ import pytest
 from batch_classifier import CountryClassifier, FakeImageDetector
 from batch_classifier.inference.errors import UsageError
 from tests.jobs_support import brightness_model, write_images
+from tests.test_dask_runs import cluster  # noqa: F401 - a fixture
 
 pd = pytest.importorskip("pandas")
 dask = pytest.importorskip("dask")
@@ -116,7 +117,8 @@ def test_same_model_and_options_same_dask_token(world, cities_model, images):
     assert tokenize(moved) != tokenize(detector) == tokenize(pickle.loads(pickle.dumps(detector)))
 
 
-def test_map_partitions_on_a_local_cluster_equals_pandas(cluster, world, places):
+def test_map_partitions_on_a_local_cluster_equals_pandas(cluster, world,  # noqa: F811
+                                                         places):
     import dask.dataframe as dd
 
     with dask.config.set({"dataframe.convert-string": False}):  # text coordinates as given
@@ -130,7 +132,7 @@ def test_map_partitions_on_a_local_cluster_equals_pandas(cluster, world, places)
     pd.testing.assert_frame_equal(without_meta, world.predict_frame(places, top_k=2))
 
 
-def test_detector_on_a_local_cluster_equals_one_process(cluster, images):
+def test_detector_on_a_local_cluster_equals_one_process(cluster, images):  # noqa: F811
     detector, files = images
     chunks = [files[start:start + 4] for start in range(0, len(files), 4)]
     parts = cluster.gather(cluster.map(detector.predict, chunks))

@@ -5,6 +5,7 @@ job loses and duplicates nothing, bad rows and files spread over several parts."
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -25,6 +26,15 @@ from tests.jobs_support import (
 )
 
 distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A client of a LocalCluster with two worker processes."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as local, \
+            distributed.Client(local) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

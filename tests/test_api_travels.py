@@ -6,6 +6,7 @@ processes and in a multiprocessing.Pool the values they give in one process."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import subprocess
 import sys
@@ -82,6 +83,28 @@ def test_a_process_that_unpickles_many_copies_loads_each_model_once(world, citie
                          capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout.decode().split() == ["2", "2"]  # two models: two loads, two sessions
+
+
+ELSEWHERE = """
+import pickle, sys
+from batch_classifier.inference.errors import UsageError
+copy = pickle.loads(sys.stdin.buffer.read())
+try:
+    copy.predict([48.85], [2.35])
+except UsageError as exc:
+    print(exc)
+"""
+
+
+def test_a_shipped_model_that_differs_on_the_other_side_is_refused(world, tmp_path,
+                                                                  cities_model):
+    (tmp_path / "cities-world.onnx").write_bytes(cities_model.read_bytes())  # not the same
+    run = subprocess.run([sys.executable, "-c", ELSEWHERE], input=pickle.dumps(world),
+                         capture_output=True, timeout=120,
+                         env={**os.environ, "BATCH_CLASSIFIER_MODELS": str(tmp_path)})
+    assert run.returncode == 0, run.stderr.decode()
+    assert "shipped model 'world'" in run.stdout.decode()
+    assert "is not the model the classifier was made with" in run.stdout.decode()
 
 
 def test_a_custom_model_travels_as_its_bytes_and_a_damaged_copy_is_refused(tmp_path,

@@ -140,6 +140,20 @@ def test_same_model_and_options_same_dask_token(world, cities_model, images):
     assert tokenize(moved) != tokenize(detector) == tokenize(pickle.loads(pickle.dumps(detector)))
 
 
+def test_multiprocessing_pool_equals_one_process(world, places, images, cities_model):
+    detector, files = images
+    custom = CountryClassifier(cities_model, device="cpu", threads=1)
+    chunks = [places.iloc[start:start + 700] for start in range(0, len(places), 700)]
+    # before the cluster's tests: no Dask threads are running when the pool forks
+    for context in ("fork", "spawn"):  # a forked child loads its own session
+        with multiprocessing.get_context(context).Pool(2) as pool:
+            for classifier in (world, custom):
+                out = pd.concat(pool.map(classifier.predict_frame, chunks))
+                pd.testing.assert_frame_equal(out, classifier.predict_frame(places))
+            parts = pool.map(detector.predict, [files[:5], files[5:]])
+            assert_same_predictions(parts, detector.predict(files))
+
+
 def test_map_partitions_on_a_local_cluster_equals_pandas(cluster, world,  # noqa: F811
                                                          places):
     import dask.dataframe as dd
@@ -160,19 +174,6 @@ def test_detector_on_a_local_cluster_equals_one_process(cluster, images):  # noq
     chunks = [files[start:start + 4] for start in range(0, len(files), 4)]
     parts = cluster.gather(cluster.map(detector.predict, chunks))
     assert_same_predictions(parts, detector.predict(files))
-
-
-def test_multiprocessing_pool_equals_one_process(world, places, images, cities_model):
-    detector, files = images
-    custom = CountryClassifier(cities_model, device="cpu", threads=1)
-    chunks = [places.iloc[start:start + 700] for start in range(0, len(places), 700)]
-    for context in ("fork", "spawn"):  # a forked child loads its own session
-        with multiprocessing.get_context(context).Pool(2) as pool:
-            for classifier in (world, custom):
-                out = pd.concat(pool.map(classifier.predict_frame, chunks))
-                pd.testing.assert_frame_equal(out, classifier.predict_frame(places))
-            parts = pool.map(detector.predict, [files[:5], files[5:]])
-            assert_same_predictions(parts, detector.predict(files))
 
 
 def assert_same_predictions(parts: list, whole) -> None:

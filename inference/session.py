@@ -62,15 +62,34 @@ class LoadedModel:
         return names.index(name)
 
 
+def check_device(device: str) -> None:
+    """Refuse a device that is not one of DEVICES."""
+    if not isinstance(device, str) or device not in DEVICES:
+        raise UsageError(f"device {device!r}: choose from {', '.join(DEVICES)}")
+
+
+def read_model_file(path: str | os.PathLike) -> bytes:
+    """The bytes of the model file at `path`, or a UsageError saying why not."""
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise UsageError(f"{path}: model file not found") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the model ({exc.strerror})") from None
+
+
 def load_model(path: str | os.PathLike, device: str = "auto", task: str | None = None,
-               threads: int = 0, spinning: bool = False) -> LoadedModel:
+               threads: int = 0, spinning: bool = False,
+               data: bytes | None = None) -> LoadedModel:
     """Open `path`, validate its contract (and its task, if given) and pick providers.
 
     `threads`: ONNX Runtime intra-op threads (0: one per core); `spinning=False` lets
-    idle worker threads sleep at once instead of busy-waiting for the next call.
+    idle worker threads sleep at once instead of busy-waiting for the next call. With
+    `data`, the model is those bytes and `path` only names it in messages.
     """
     path = Path(path)
-    if not path.is_file():
+    check_device(device)
+    if data is None and not path.is_file():
         raise UsageError(f"{path}: model file not found")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -81,7 +100,8 @@ def load_model(path: str | os.PathLike, device: str = "auto", task: str | None =
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(
-            str(path), sess_options=options, providers=choose_providers(device)
+            str(path) if data is None else data, sess_options=options,
+            providers=choose_providers(device)
         )
     except UsageError:
         raise

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from batch_classifier.inference.arguments import check_number, check_whole
 from batch_classifier.inference.cities.coordinates import parse_coordinate
 from batch_classifier.inference.cities.predict import (
     SEA_CHOICES,
@@ -22,31 +23,37 @@ from batch_classifier.inference.cities.predict import (
     top_countries,
 )
 from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
+from batch_classifier.inference.cities.records import short
 from batch_classifier.inference.errors import RowError, UsageError
-from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.formats import added_names
+from batch_classifier.inference.portable import TravellingModel
 from batch_classifier.inference.predictions import Predictions
-from batch_classifier.inference.session import LoadedModel, load_model
+from batch_classifier.inference.session import LoadedModel
 
 LIMITS = {"latitude": 90.0, "longitude": 180.0}
+# Points per pass of `predict`: a pass holds ~2 KB a point with the world model's 247
+# countries (probabilities, twice while they are gathered), so 16,384 points ~32 MiB
+BATCH_SIZE = 16_384
 
 
-class CountryClassifier:
-    """One loaded cities model. `model`: a shipped model's short name ("world", "eu") or
-    an .onnx path; `device`: auto, cpu or cuda; `threads`: ONNX Runtime threads (0: one
-    per core). Loading happens once; the methods are safe to call again and again."""
+class CountryClassifier(TravellingModel):
+    """One cities model. `model`: a shipped model's short name ("world", "eu") or an
+    .onnx path; `device`: auto, cpu or cuda; `threads`: ONNX Runtime threads (0: one per
+    core). The methods are safe to call again and again. It pickles (for Dask,
+    multiprocessing, Spark) as the model's name, or a custom model's bytes, and its
+    options; each process loads the model once, on first use."""
+
+    task = "cities"
 
     def __init__(self, model: str | os.PathLike = "world", device: str = "auto",
                  threads: int = 0):
-        spec = os.fspath(model)
-        self.model: LoadedModel = load_model(
-            resolve_model("cities", spec), device=device, task="cities", threads=threads,
-            spinning=False)  # idle threads sleep: the caller's own work needs the cores
+        self._open(model, device, threads)
 
     @classmethod
     def wrapping(cls, model: LoadedModel) -> CountryClassifier:
         """A classifier around a model already loaded (e.g. once per Dask worker)."""
         classifier = cls.__new__(cls)
-        classifier.model = model
+        classifier._wrap(model)
         return classifier
 
     @property
@@ -70,7 +77,41 @@ class CountryClassifier:
         confidence (and country_2, ... with `top_k`), and error: None where the point was
         classified, else why not (an invalid coordinate, open sea with `sea="none"`, a
         best probability below `min_confidence`); that row's other columns are None/nan.
+        Points go through the model BATCH_SIZE at a time: memory beyond the input and
+        the result columns stays flat however many there are.
         """
+        self._check_options(top_k, min_confidence, sea)
+        lats, lons = _flat(lat), _flat(lon)
+        if len(lats) != len(lons):
+            raise UsageError(f"lat has {len(lats)} values but lon {len(lons)}")
+        columns: dict[str, np.ndarray] = {}
+        for start in range(0, max(1, len(lats)), BATCH_SIZE):  # no points: empty columns
+            stop = start + BATCH_SIZE
+            part = self._predict_batch(lats[start:stop], lons[start:stop], top_k,
+                                       min_confidence, sea)
+            for name, values in part.items():
+                columns.setdefault(name, np.empty(len(lats), values.dtype))[start:stop] = values
+        return Predictions(columns)
+
+    def predict_frame(self, frame: Any, lat_col: str | None = None, lon_col: str | None = None,
+                      top_k: int = 1, min_confidence: float = 0.0, sea: str = "none") -> Any:
+        """A copy of the pandas DataFrame `frame` with the predicted columns added
+        (coordinate columns found by the usual names unless given, as in the CLI; an
+        added name the frame already has, in any case, becomes predicted_<name>, then
+        predicted_<name>_2, ...). Works as a Dask DataFrame's `map_partitions` function."""
+        header = [str(name) for name in frame.columns]
+        lat = frame.columns[find_column(header, LAT_NAMES, lat_col, "latitude", "frame")]
+        lon = frame.columns[find_column(header, LON_NAMES, lon_col, "longitude", "frame")]
+        result = self.predict(frame[lat].to_numpy(), frame[lon].to_numpy(), top_k,
+                              min_confidence, sea)
+        out = frame.copy()
+        for name, values in zip(added_names(header, list(result)), result.values(),
+                                strict=True):
+            out[name] = values
+        return out
+
+    def _predict_batch(self, lat: np.ndarray, lon: np.ndarray, top_k: int,
+                       min_confidence: float, sea: str) -> Predictions:
         latlon, errors = validated_points(lat, lon)
         valid = [i for i, error in enumerate(errors) if error is None]
         top = self.top(latlon[valid], top_k, min_confidence, sea)
@@ -78,26 +119,13 @@ class CountryClassifier:
             errors[i] = error
         return self._columns(top, valid, errors)
 
-    def predict_frame(self, frame: Any, lat_col: str | None = None, lon_col: str | None = None,
-                      top_k: int = 1, min_confidence: float = 0.0, sea: str = "none") -> Any:
-        """A copy of the pandas DataFrame `frame` with the predicted columns added
-        (coordinate columns found by the usual names unless given, as in the CLI)."""
-        header = [str(name) for name in frame.columns]
-        lat = frame.columns[find_column(header, LAT_NAMES, lat_col, "latitude", "frame")]
-        lon = frame.columns[find_column(header, LON_NAMES, lon_col, "longitude", "frame")]
-        result = self.predict(frame[lat].to_numpy(), frame[lon].to_numpy(), top_k,
-                              min_confidence, sea)
-        out = frame.copy()
-        for name, values in result.items():
-            out[name if name not in out.columns else f"predicted_{name}"] = values
-        return out
-
     def _check_options(self, top_k: int, min_confidence: float, sea: str) -> None:
-        if not 1 <= top_k <= len(self.labels):
+        check_whole("top_k", top_k, 1)
+        if top_k > len(self.labels):
             raise UsageError(f"top_k {top_k}: the model knows {len(self.labels)} countries")
-        if not 0.0 <= min_confidence <= 1.0:
+        if not 0.0 <= check_number("min_confidence", min_confidence) <= 1.0:
             raise UsageError(f"min_confidence {min_confidence} is not in [0, 1]")
-        if sea not in SEA_CHOICES:
+        if not isinstance(sea, str) or sea not in SEA_CHOICES:
             raise UsageError(f"sea {sea!r}: choose from {', '.join(SEA_CHOICES)}")
 
     def _columns(self, top: TopCountries, valid: list[int],
@@ -123,13 +151,12 @@ class CountryClassifier:
         return Predictions(columns)
 
 
-def validated_points(lat: Sequence[Any] | np.ndarray, lon: Sequence[Any] | np.ndarray,
+def validated_points(lat: np.ndarray, lon: np.ndarray,
                      ) -> tuple[np.ndarray, list[RowError | None]]:
-    """(lat, lon) as float32 rows (nan where invalid) and each row's error or None."""
+    """(lat, lon) of two flat arrays of the same length (see `_flat`) as float32 rows
+    (nan where invalid) and each row's error or None."""
     (lats, lat_errors), (lons, lon_errors) = _as_floats(lat, "latitude"), \
         _as_floats(lon, "longitude")
-    if len(lats) != len(lons):
-        raise UsageError(f"lat has {len(lats)} values but lon {len(lons)}")
     errors: list[RowError | None] = []
     for lat_error, lon_error in zip(lat_errors, lon_errors, strict=True):
         problems = [e for e in (lat_error, lon_error) if e]
@@ -140,20 +167,39 @@ def validated_points(lat: Sequence[Any] | np.ndarray, lon: Sequence[Any] | np.nd
     return latlon.reshape(-1, 2), errors
 
 
-def _as_floats(values: Sequence[Any] | np.ndarray,
-               what: str) -> tuple[np.ndarray, list[RowError | None]]:
+def _as_floats(values: np.ndarray, what: str) -> tuple[np.ndarray, list[RowError | None]]:
     """Values as float64 and each one's error: numbers are checked for finiteness and
     range, anything else is parsed like a CSV field."""
     limit = LIMITS[what]
-    parsed, errors = [], []
-    for value in np.asarray(values, dtype=object).reshape(-1).tolist():
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            number, error = math.nan, RowError("missing coordinate", f"missing {what}")
-        elif isinstance(value, int | float | np.integer | np.floating) \
-                and not isinstance(value, bool):
-            number, error = parse_coordinate(repr(float(value)), what, limit)
-        else:
-            number, error = parse_coordinate(str(value), what, limit)
-        parsed.append(number)
-        errors.append(error)
-    return np.array(parsed, dtype=np.float64), errors
+    if values.dtype.kind in "iuf":  # numbers: only the invalid ones need a closer look
+        numbers = values.astype(np.float64)
+        bad = np.flatnonzero(~(np.abs(numbers) <= limit))
+        errors: list[RowError | None] = [None] * len(numbers)
+        for i in bad.tolist():
+            numbers[i], errors[i] = _as_float(values[i].item(), what, limit)
+        return numbers, errors
+    parsed = [_as_float(value, what, limit) for value in values.tolist()]
+    return (np.array([number for number, _ in parsed], dtype=np.float64),
+            [error for _, error in parsed])
+
+
+def _as_float(value: Any, what: str, limit: float) -> tuple[float, RowError | None]:
+    """One coordinate as a float, or nan and its error."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan, RowError("missing coordinate", f"missing {what}")
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        try:
+            return parse_coordinate(repr(float(value)), what, limit)
+        except OverflowError:  # an int too large for a float (10**400)
+            return math.nan, RowError("out of range", f"{what} {short(str(value))} is outside "
+                                                      f"[-{limit:g}, {limit:g}]")
+    return parse_coordinate(str(value), what, limit)
+
+
+def _flat(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """`values` as a flat array: numbers stay numbers (no copy of a numeric array),
+    anything else is kept as the objects given."""
+    array = values if isinstance(values, np.ndarray) else None
+    if array is None or array.dtype.kind not in "iufO":
+        array = np.asarray(values, dtype=object)
+    return array.reshape(-1)

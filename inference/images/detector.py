@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from batch_classifier.inference.arguments import check_number, check_whole, short_repr
 from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.files.walk import FoundFile, walk_files
 from batch_classifier.inference.images.decode import (
@@ -26,9 +27,9 @@ from batch_classifier.inference.images.decode import (
 )
 from batch_classifier.inference.images.pipeline import DecodedBatch
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
-from batch_classifier.inference.models import resolve_model
+from batch_classifier.inference.portable import TravellingModel
 from batch_classifier.inference.predictions import Predictions
-from batch_classifier.inference.session import LoadedModel, load_model
+from batch_classifier.inference.session import LoadedModel
 
 # Pixels per ONNX Runtime call: a call's memory grows with images x pixels (the shipped
 # model holds ~60 MiB per 256 px image: upsampled x1.5 and flipped inside its graph), and
@@ -38,37 +39,42 @@ PIXELS_PER_CALL = 4 * 256 * 256
 UNCERTAIN = "uncertain"
 
 
-class FakeImageDetector:
-    """One loaded images model. `model`: a shipped model's short name ("deepfake") or an
-    .onnx path; `device`: auto, cpu or cuda; `threshold`: P(fake) from which an image is
+class FakeImageDetector(TravellingModel):
+    """One images model. `model`: a shipped model's short name ("deepfake") or an .onnx
+    path; `device`: auto, cpu or cuda; `threshold`: P(fake) from which an image is
     called fake (default: the model's, tuned on validation); `uncertain`: (low, high),
     a band around the threshold where the label is "uncertain" instead (the probability
-    is still given). Loading happens once; the methods are safe to call repeatedly."""
+    is still given). The methods are safe to call repeatedly. It pickles (for Dask,
+    multiprocessing, Spark) as the model's name, or a custom model's bytes, and its
+    options; each process loads the model once, on first use."""
+
+    task = "images"
 
     def __init__(self, model: str | os.PathLike = "deepfake", device: str = "auto",
                  threshold: float | None = None,
                  uncertain: tuple[float, float] | None = None, threads: int = 0):
-        loaded = load_model(resolve_model("images", os.fspath(model)), device=device,
-                            task="images", threads=threads)
-        self._setup(loaded, threshold, uncertain)
+        self._open(model, device, threads)
+        self._setup(threshold, uncertain)
 
     @classmethod
     def wrapping(cls, model: LoadedModel, threshold: float | None = None,
                  uncertain: tuple[float, float] | None = None) -> FakeImageDetector:
         """A detector around a model already loaded (e.g. once per Dask worker)."""
         detector = cls.__new__(cls)
-        detector._setup(model, threshold, uncertain)
+        detector._wrap(model)
+        detector._setup(threshold, uncertain)
         return detector
 
-    def _setup(self, model: LoadedModel, threshold: float | None,
-               uncertain: tuple[float, float] | None) -> None:
-        self.model = model
-        self.size = input_size(model)
-        self.threshold = model.contract.threshold if threshold is None else float(threshold)
+    def _setup(self, threshold: float | None, uncertain: tuple[float, float] | None) -> None:
+        self.size = input_size(self.model)
+        self.threshold = self.model.contract.threshold if threshold is None \
+            else check_number("threshold", threshold)
         if not 0.0 <= self.threshold <= 1.0:
             raise UsageError(f"threshold {self.threshold:g} is not in [0, 1]")
         if uncertain is not None:
-            low, high = map(float, uncertain)
+            if not isinstance(uncertain, tuple | list) or len(uncertain) != 2:
+                raise UsageError(f"uncertain {uncertain!r}: want a pair (low, high)")
+            low, high = (check_number("uncertain", value) for value in uncertain)
             if not 0.0 <= low <= self.threshold <= high <= 1.0:
                 raise UsageError(f"uncertain band {low:g},{high:g} must lie in [0, 1] and "
                                  f"contain the threshold {self.threshold:g}")
@@ -107,11 +113,15 @@ class FakeImageDetector:
 
         Returns columns as numpy arrays, one value per item in order: label (real, fake,
         or uncertain inside the band), fake_probability, and error (None, or why the
-        item could not be classified; its label and probability are then None/nan)."""
+        item could not be classified, such as a missing file or an item that is neither
+        a path nor an array; its label and probability are then None/nan)."""
+        batch_size = check_whole("batch_size", batch_size, 1)
+        workers = check_whole("workers", workers, 0)
+        max_pixels = check_whole("max_pixels", max_pixels, 1)
         labels: list[str | None] = []
         scores: list[float] = []
         errors: list[str | None] = []
-        for batch in self._batches(list(items), batch_size, workers, max_pixels):
+        for batch in self._batches(item_list(items), batch_size, workers, max_pixels):
             for (label, probability), error in zip(self.classify(batch), batch.errors,
                                                    strict=True):
                 labels.append(label)
@@ -127,8 +137,8 @@ class FakeImageDetector:
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
                 decoded = list(pool.map(lambda item: self._decode(item, max_pixels), chunk))
-                files = [FoundFile(Path("<array>" if isinstance(i, np.ndarray) else i))
-                         for i in chunk]
+                files = [FoundFile(Path(i) if isinstance(i, str | os.PathLike)
+                                   else Path(f"<{type(i).__name__}>")) for i in chunk]
                 errors = [r if isinstance(r, RowError) else None for r in decoded]
                 good = [r for r in decoded if not isinstance(r, RowError)]
                 images = np.stack(good) if good else np.zeros((0, self.size, self.size, 3),
@@ -138,8 +148,27 @@ class FakeImageDetector:
     def _decode(self, item: Any, max_pixels: int) -> np.ndarray | RowError:
         if isinstance(item, np.ndarray):
             return decode_array(item, self.size, max_pixels)
+        if not isinstance(item, str | os.PathLike):
+            return RowError("not an image", f"not an image: want a file path or a uint8 "
+                                            f"array, got {type(item).__name__}")
         found = found_file(item)
         return found.error or decode_file(found.path, self.size, max_pixels)
+
+
+def item_list(items: Iterable[Any]) -> list[Any]:
+    """The items of `predict` as a list; one path or array passed alone (which would
+    be taken apart character by character, or row by row) is refused; a uint8
+    [N, H, W, C] array is N images."""
+    if isinstance(items, np.ndarray) and items.ndim == 4:
+        return list(items)
+    if isinstance(items, str | bytes | os.PathLike | np.ndarray):
+        raise UsageError(f"predict takes a list of images, not one {type(items).__name__} "
+                         f"({short_repr(items)}): pass [item]")
+    try:
+        return list(items)
+    except TypeError:
+        raise UsageError(f"predict takes a list of images (file paths or uint8 arrays), "
+                         f"not {short_repr(items)}") from None
 
 
 def found_file(path: str | os.PathLike) -> FoundFile:
@@ -147,6 +176,8 @@ def found_file(path: str | os.PathLike) -> FoundFile:
     FIFO or a broken link gets its error instead of being opened)."""
     if Path(path).is_dir():
         return FoundFile(Path(path), error=RowError("is a directory", "is a directory"))
+    if not os.path.lexists(path):
+        return FoundFile(Path(path), error=RowError("no such file", "no such file"))
     return next(walk_files([path], follow_links=True))
 
 

@@ -75,3 +75,15 @@ def says_of_source_type(uri: str) -> Says:
     if name in AI_SOURCE_TYPES:
         return Says.GENERATED
     return Says.CAPTURED if name in CAPTURE_SOURCE_TYPES else Says.OTHER
+
+
+def decide(pixel_label: str | None, provenance: Provenance | None,
+           fake_label: str) -> tuple[str | None, str | None]:
+    """(label, evidence) of one file: `fake_label` by `metadata` when a mark declares it
+    generated, else the pixel model's label by `pixels`; (None, None) for a file the
+    pixel model could not classify (it has an error)."""
+    if pixel_label is None:
+        return None, None
+    if provenance is not None and provenance.generated:
+        return fake_label, "metadata"
+    return pixel_label, "pixels"

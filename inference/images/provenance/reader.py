@@ -41,14 +41,17 @@ def read_provenance(path: str | Path,
     gives a note in the findings."""
     provenance = Provenance()
     try:
-        opened = open_file(str(path)) if open_file else open(path, "rb")
-        with opened as stream:
+        with (open_file or _open_local)(str(path)) as stream:
             read_stream(stream, provenance)
     except OSError as exc:
         provenance.note(f"provenance not read ({exc.strerror or type(exc).__name__})")
     except Exception as exc:  # a malformed container is this file's note, not the run's
         provenance.note(f"provenance not read ({type(exc).__name__}: {str(exc)[:80]})")
     return provenance
+
+
+def _open_local(path: str) -> IO[bytes]:
+    return open(path, "rb")
 
 
 def read_stream(stream: IO[bytes], provenance: Provenance) -> None:

@@ -8,8 +8,8 @@ import re
 
 from batch_classifier.inference.images.provenance.findings import (
     Provenance,
-    source_type_name,
     says_of_source_type,
+    source_type_name,
 )
 
 # Iptc4xmpExt:DigitalSourceType as an attribute, an element, or an rdf:resource

@@ -7,19 +7,18 @@ import struct
 import uuid
 from typing import IO
 
-from batch_classifier.inference.images.provenance.pieces import MAX_BLOCKS, Pieces, read_exactly
+from batch_classifier.inference.images.provenance.pieces import (
+    Pieces,
+    block_headers,
+    read_exactly,
+)
 
 C2PA_UUID = uuid.UUID("d8fec3d6-1b0e-483c-9297-5828877ec481").bytes
 
 
 def scan_bmff(stream: IO[bytes], pieces: Pieces) -> None:
     """Walk the top-level boxes."""
-    stream.seek(0)
-    for _ in range(MAX_BLOCKS):
-        head = read_exactly(stream, 8)
-        if head is None:
-            return
-        size, kind = struct.unpack(">I4s", head)
+    for size, kind in block_headers(stream, 0, ">I4s"):
         header = 8
         if size == 1:
             large = read_exactly(stream, 8)

@@ -4,7 +4,9 @@ is kept stays small and the rest becomes a note."""
 
 from __future__ import annotations
 
+import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -62,6 +64,18 @@ def read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     """`size` bytes, or None at the end of the file (a truncated block)."""
     data = stream.read(size)
     return data if len(data) == size else None
+
+
+def block_headers(stream: IO[bytes], start: int, layout: str) -> Iterator[tuple]:
+    """The 8-byte header of each block (chunk, box) from offset `start`, unpacked with
+    the struct `layout`, until the end of the file or MAX_BLOCKS; the caller moves the
+    stream past each block's body before asking for the next."""
+    stream.seek(start)
+    for _ in range(MAX_BLOCKS):
+        head = read_exactly(stream, 8)
+        if head is None:
+            return
+        yield struct.unpack(layout, head)
 
 
 def inflate(data: bytes, what: str, pieces: Pieces) -> bytes | None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import struct
 from typing import IO
 
 from batch_classifier.inference.images.provenance.pieces import (
-    MAX_BLOCKS,
     MAX_TEXT_BYTES,
     MAX_TEXT_CHUNKS,
     MiB,
     Pieces,
+    block_headers,
     inflate,
     read_exactly,
 )
@@ -21,13 +20,8 @@ XMP_KEY = "XML:com.adobe.xmp"
 
 def scan_png(stream: IO[bytes], pieces: Pieces) -> None:
     """Walk the chunks (at most MAX_BLOCKS), keeping at most MAX_TEXT_CHUNKS texts."""
-    stream.seek(8)
     texts = 0
-    for _ in range(MAX_BLOCKS):
-        head = read_exactly(stream, 8)
-        if head is None:
-            return
-        length, kind = struct.unpack(">I4s", head)
+    for length, kind in block_headers(stream, 8, ">I4s"):
         if kind == b"IEND":
             return
         if kind in TEXT_CHUNKS:

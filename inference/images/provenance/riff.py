@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import struct
 from typing import IO
 
 from batch_classifier.inference.images.provenance.pieces import (
-    MAX_BLOCKS,
     MAX_XMP_BYTES,
     MiB,
     Pieces,
+    block_headers,
     read_exactly,
 )
 
 
 def scan_webp(stream: IO[bytes], pieces: Pieces) -> None:
     """Walk the chunks after the 12-byte RIFF header."""
-    stream.seek(12)
-    for _ in range(MAX_BLOCKS):
-        head = read_exactly(stream, 8)
-        if head is None:
-            return
-        kind, length = struct.unpack("<4sI", head)
+    for kind, length in block_headers(stream, 12, "<4sI"):
         skip = length + (length & 1)
         if kind in (b"EXIF", b"XMP ") and length <= MAX_XMP_BYTES:
             data = read_exactly(stream, length)

@@ -17,14 +17,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from PIL import Image, PngImagePlugin
+from PIL import Image, PngImagePlugin, TiffImagePlugin
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 SD_PARAMETERS = ("a portrait of a woman\nNegative prompt: blurry\nSteps: 30, Sampler: "
                  "Euler a, CFG scale: 7, Seed: 1234, Size: 512x512, Model: v1-5-pruned")
 COMFY_PROMPT = json.dumps({"3": {"class_type": "KSampler", "inputs": {"seed": 1, "steps": 20}}})
 COMFY_WORKFLOW = json.dumps({"last_node_id": 9, "nodes": [{"id": 3, "type": "KSampler"}]})
-MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff"}
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
+        "AVIF": "image/avif"}
 NO_THUMBNAILS = {"builder": {"thumbnail": {"enabled": False}}}
 
 
@@ -57,6 +58,12 @@ def png_with_texts(pixels: np.ndarray, texts: dict[str, str], xmp: bytes | None 
     if xmp is not None:
         info.add_itxt("XML:com.adobe.xmp", xmp.decode())
     return encoded(pixels, "PNG", pnginfo=info)
+
+
+def tiff_with_xmp(pixels: np.ndarray, xmp: bytes) -> bytes:
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[700], tags.tagtype[700] = xmp, 1  # BYTE
+    return encoded(pixels, "TIFF", tiffinfo=tags)
 
 
 def exif_user_comment(pixels: np.ndarray, comment: str) -> bytes:
@@ -134,12 +141,16 @@ MARKED: dict[str, tuple[Callable[[np.ndarray], tuple[bytes, bytes]], str]] = {
     "c2pa-jpeg": (lambda p: (signed(encoded(p, "JPEG"), "JPEG"), encoded(p, "JPEG")), ".jpg"),
     "c2pa-png": (lambda p: (signed(encoded(p, "PNG"), "PNG"), encoded(p, "PNG")), ".png"),
     "c2pa-webp": (lambda p: (signed(encoded(p, "WEBP"), "WEBP"), encoded(p, "WEBP")), ".webp"),
+    "c2pa-tiff": (lambda p: (signed(encoded(p, "TIFF"), "TIFF"), encoded(p, "TIFF")), ".tif"),
+    "c2pa-avif": (lambda p: (signed(encoded(p, "AVIF"), "AVIF"), encoded(p, "AVIF")), ".avif"),
     "xmp-jpeg": (lambda p: (encoded(p, "JPEG", xmp=xmp_packet("trainedAlgorithmicMedia")),
                             encoded(p, "JPEG")), ".jpg"),
     "xmp-png": (lambda p: (png_with_texts(p, {}, xmp_packet("trainedAlgorithmicMedia")),
                            encoded(p, "PNG")), ".png"),
     "xmp-webp": (lambda p: (encoded(p, "WEBP", xmp=xmp_packet("trainedAlgorithmicMedia")),
                             encoded(p, "WEBP")), ".webp"),
+    "xmp-tiff": (lambda p: (tiff_with_xmp(p, xmp_packet("trainedAlgorithmicMedia")),
+                            encoded(p, "TIFF")), ".tif"),
     "sd-parameters": (lambda p: (png_with_texts(p, {"parameters": SD_PARAMETERS}),
                                  encoded(p, "PNG")), ".png"),
     "comfyui": (lambda p: (png_with_texts(p, {"prompt": COMFY_PROMPT,

@@ -95,6 +95,8 @@ def test_cli_columns_summary_and_provenance_off(marked, model, tmp_path):
                 rows[stripped.name]["provenance"]) == ("real", "pixels", "")
     assert json.loads(summary.read_text())["by_evidence"] == {"metadata": len(marked),
                                                               "pixels": len(marked)}
+    line = CliRunner().invoke(classify_images, [str(folder), "--model", str(model)]).stderr
+    assert f"; by evidence: metadata {len(marked)}, pixels {len(marked)}" in line
     off = CliRunner().invoke(classify_images, [str(folder), "--model", str(model), "-q",
                                                "--provenance", "off"])
     finished(off, 0)

@@ -104,6 +104,9 @@ class RunSummary:
                 f"({self.per_second:.0f} {self.unit}/s); model {self.model.path.name} "
                 f"({contract.model_name}, trainer {contract.trainer_version}, "
                 f"data {contract.data_fingerprint[:19]})")
+        if self.tally:
+            text += f"; by {self.tally_name}: " + ", ".join(
+                f"{value} {n}" for value, n in sorted(self.tally.items()))
         if self.interrupted:
             text += f"; interrupted by {self.interrupted}"
         return text

@@ -115,20 +115,25 @@ AI_CREATED = (("c2pa.created", "trainedAlgorithmicMedia"),)
 
 def signed(asset: bytes, fmt: str,
            actions: tuple[tuple[str, str | None], ...] = AI_CREATED,
-           remote_url: str | None = None) -> bytes:
+           remote_url: str | None = None, parent: bytes | None = None) -> bytes:
     """`asset` with a C2PA manifest of `actions` ((action, digital source type or None),
-    the first one created) signed by the test chain; with `remote_url`, the manifest is
-    not embedded, only a link to that URL."""
+    the first one created, or opened: the `parent` file, an ingredient) signed by the
+    test chain; with `remote_url`, the manifest is not embedded, only a link to it."""
     chain, key = signing_chain()
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, key,
                                                        None))
-    listed = [{"action": action, **({"digitalSourceType": IPTC + source} if source else {})}
+    listed = [{"action": action, **({"digitalSourceType": IPTC + source} if source else {}),
+               **({"parameters": {"ingredientIds": ["parent"]}} if action == "c2pa.opened"
+                  else {})}
               for action, source in actions]
     manifest = {"claim_generator_info": [{"name": "Test Generator", "version": "1.0"}],
                 "assertions": [{"label": "c2pa.actions", "data": {"actions": listed}}]}
     out = io.BytesIO()
     with c2pa.Context.from_dict(NO_THUMBNAILS) as context, \
             c2pa.Builder(manifest, context) as builder:
+        if parent is not None:
+            builder.add_ingredient({"title": "parent", "relationship": "parentOf",
+                                    "label": "parent"}, MIME[fmt], io.BytesIO(parent))
         if remote_url:
             builder.set_no_embed()
             builder.set_remote_url(remote_url)

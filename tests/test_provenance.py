@@ -163,6 +163,17 @@ def test_what_a_valid_manifest_declares(tmp_path, model, actions, evidence, text
     assert out.provenance[0] == f"c2pa valid (untrusted signer): {text}"
 
 
+def test_an_edit_of_a_generated_image_is_generated(tmp_path, model):
+    parent = signed(encoded(dark_pixels(5), "JPEG"), "JPEG")
+    path = tmp_path / "edit.jpg"
+    path.write_bytes(signed(encoded(dark_pixels(6), "JPEG"), "JPEG", (
+        ("c2pa.opened", None), ("c2pa.color_adjustments", None)), parent=parent))
+    out = FakeImageDetector(model).predict([path])
+    assert (out.label[0], out.evidence[0]) == ("fake", "metadata")
+    assert out.provenance[0] == ("c2pa valid (untrusted signer): opened, color_adjustments by "
+                                 "Test Generator 1.0; an ingredient trainedAlgorithmicMedia")
+
+
 def test_a_camera_mark_never_makes_a_file_real(tmp_path, model):
     exif = __import__("PIL.Image", fromlist=["Exif"]).Exif()
     exif[271], exif[272] = "Canon", "Canon EOS R5"

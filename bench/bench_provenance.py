@@ -7,7 +7,8 @@ on and off for --rounds rounds (so that a load that comes and goes on a shared m
 falls on both), and prints each run's wall time (process start to exit: model load,
 walk, decoding, provenance, model, output) and images/s, then the medians and their
 ratio on/off. Also checks that both modes give the same labels where no file carries a
-mark.
+mark. Then, in this process, one thread: reading every file's provenance against
+decoding its pixels (what the decoder threads do per file), alternated, as ms per file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from batch_classifier.inference.images.decode import decode_file
+from batch_classifier.inference.images.provenance.reader import read_provenance
+from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
+
 
 def one_run(data: Path, mode: str, out: Path, extra: list[str]) -> float:
     """Seconds of one classify-images run, process start to exit."""
@@ -28,6 +33,25 @@ def one_run(data: Path, mode: str, out: Path, extra: list[str]) -> float:
     subprocess.run([sys.executable, "-m", "batch_classifier.inference.images.cli", str(data),
                     "-o", str(out), "-q", "--provenance", mode, *extra], check=False)
     return time.perf_counter() - started
+
+
+def per_file_ms(work, files: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in files:
+        work(path)
+    return (time.perf_counter() - started) * 1000 / len(files)
+
+
+def reading_alone(data: Path, rounds: int) -> None:
+    """Median ms per file of read_provenance and of decode_file, alternated."""
+    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    ms: dict[str, list[float]] = {"provenance": [], "decode": []}
+    for _ in range(rounds):
+        ms["provenance"].append(per_file_ms(read_provenance, files))
+        ms["decode"].append(per_file_ms(lambda path: decode_file(path, 256), files))
+    read, decode = (statistics.median(ms[k]) for k in ("provenance", "decode"))
+    print(f"one thread, {len(files)} files: read_provenance {read:.3f} ms/file, decode_file "
+          f"{decode:.3f} ms/file; provenance/decode = {read / decode:.3f}")
 
 
 def main() -> None:
@@ -57,6 +81,7 @@ def main() -> None:
     print(f"median: on {median_on:.2f} s, off {median_off:.2f} s; on/off = "
           f"{median_on / median_off:.3f}")
     print(f"files with a mark: {marked}; unmarked files labelled alike: {same}/{len(unmarked)}")
+    reading_alone(args.data, args.rounds)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from batch_classifier.inference.images.decode import (
 )
 from batch_classifier.inference.images.pipeline import DecodedBatch, assembled_batch, read_file
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
-from batch_classifier.inference.images.provenance.findings import decide
+from batch_classifier.inference.images.provenance.findings import Provenance, decide
 from batch_classifier.inference.models import resolve_model
 from batch_classifier.inference.predictions import Predictions
 from batch_classifier.inference.session import LoadedModel, load_model
@@ -117,11 +117,11 @@ class FakeImageDetector:
         marks = batch.provenance or [None] * len(batch.files)
         fake = self.model.contract.labels[1]
         verdicts = []
-        for i, found in enumerate(marks):
+        for i, read in enumerate(marks):
             label, p = predicted.get(i, (None, None))
-            label, evidence = decide(label, found, fake)
+            label, evidence = decide(label, read, fake)
             verdicts.append(Verdict(label, None if p is None else round(p, 6), evidence,
-                                    found and found.text))
+                                    read and read.text))
         return verdicts
 
     def predict(self, items: Iterable[str | os.PathLike | np.ndarray], batch_size: int = 32,
@@ -155,7 +155,8 @@ class FakeImageDetector:
                          for i in chunk]
                 yield assembled_batch(files, list(decoded), self.size, list(marks))
 
-    def _decode(self, item: Any, max_pixels: int) -> tuple[np.ndarray | RowError, Any]:
+    def _decode(self, item: Any,
+                max_pixels: int) -> tuple[np.ndarray | RowError, Provenance | None]:
         if isinstance(item, np.ndarray):
             return decode_array(item, self.size, max_pixels), None
         found = found_file(item)

@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--model", default="deepfake")
     args = parser.parse_args()
     detector = FakeImageDetector(args.model, device="cpu")
-    print(f"with c2pa-python {manifests.binding.__version__}:")
+    print(f"with c2pa-python {manifests.load_binding().__version__}:")
     good = evaluate(detector, args.data, EXPECTED.__getitem__)
     manifests.binding = None
     print("without it (the plain install):")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +212,12 @@ def test_without_the_binding_a_manifest_is_reported_present_not_verified(tmp_pat
 def test_a_file_that_cannot_be_read_gets_a_note(tmp_path):
     assert read_provenance(tmp_path / "missing.png").text == \
         "provenance not read (No such file or directory)"
+
+
+def test_files_without_a_manifest_never_load_the_binding(marked):
+    paths = [str(p) for kind, pair in marked.items() for p in pair if not kind.startswith("c2pa")]
+    code = ("import sys; from batch_classifier.inference.images.provenance.reader import "
+            "read_provenance; [read_provenance(p) for p in sys.argv[1:]]; "
+            "print('c2pa' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

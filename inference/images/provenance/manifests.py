@@ -18,10 +18,8 @@ from batch_classifier.inference.images.provenance.findings import (
 )
 from batch_classifier.inference.images.provenance.pieces import MAX_MANIFEST_BYTES, MiB
 
-try:
-    import c2pa as binding
-except ImportError:  # the plain install: manifests are found, not validated
-    binding = None
+NOT_LOADED = object()
+binding: Any = NOT_LOADED  # the c2pa module once a manifest needs it; None: not installed
 
 INSTALL_HINT = "pip install 'batch-classifier[provenance]'"
 OFFLINE_SETTINGS = {
@@ -33,13 +31,27 @@ MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
               "tiff": "image/tiff", "bmff": None}  # None: the binding detects it
 UNTRUSTED = "signingCredential.untrusted"
 _context: Any = None
-_context_lock = threading.Lock()
+_lock = threading.Lock()
+
+
+def load_binding() -> Any:
+    """The c2pa module, imported on first use (a file without a manifest never loads
+    it), or None where it is not installed."""
+    global binding
+    with _lock:
+        if binding is NOT_LOADED:
+            try:
+                import c2pa as module
+            except ImportError:  # the plain install: manifests are found, not validated
+                module = None
+            binding = module
+        return binding
 
 
 def offline_context() -> Any:
     """The binding's context with OFFLINE_SETTINGS (one per process)."""
     global _context
-    with _context_lock:
+    with _lock:
         if _context is None:
             _context = binding.Context.from_dict(OFFLINE_SETTINGS)
         return _context
@@ -52,7 +64,7 @@ def read_manifest(stream: IO[bytes], fmt: str, size: int, provenance: Provenance
         provenance.note(f"c2pa manifest of {size / MiB:.0f} MB not read "
                         f"(limit {MAX_MANIFEST_BYTES // MiB} MiB)")
         return
-    if binding is None:
+    if load_binding() is None:
         provenance.note(f"c2pa manifest present, not verified ({INSTALL_HINT})")
         return
     stream.seek(0)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from batch_classifier.inference.images.provenance.reader import read_provenance
 from tests.jobs_support import brightness_model
-from tests.provenance_fixtures import dark_pixels, encoded, signed
+from tests.provenance_fixtures import dark_pixels, encoded, png_with_texts, signed
 
 MB = 1 << 20
 PEAK_LIMIT_MIB = 500
@@ -165,3 +166,19 @@ def test_hostile_provenance_is_noted_in_bounded_memory_without_network(tmp_path,
     assert report["peak_mib"] < PEAK_LIMIT_MIB, report
     print(f"peak {report['peak_mib']:.0f} MiB")
     assert listener.connections == 0
+
+
+def test_text_nested_too_deep_for_json_costs_only_itself(tmp_path):
+    path = tmp_path / "deep.png"
+    path.write_bytes(png_with_texts(dark_pixels(0), {"prompt": "[" * 200_000,
+                                                     "parameters": "Steps: 20"}))
+    assert read_provenance(path).text == "png parameters: Stable Diffusion, Steps 20"
+
+
+def test_a_broken_exif_ifd_costs_only_itself(tmp_path):
+    exif = encoded(dark_pixels(0), "JPEG", exif=b"Exif\0\0MM\0*\0\0\0\x08\0\x01"
+                   b"\x87\x69\0\x04\0\0\0\x01\x7f\xff\xff\xff" + b"\0" * 8,
+                   xmp=b'<x DigitalSourceType="trainedAlgorithmicMedia"/>')
+    (tmp_path / "exif.jpg").write_bytes(exif)
+    assert read_provenance(tmp_path / "exif.jpg").text == \
+        "xmp DigitalSourceType: trainedAlgorithmicMedia"

@@ -60,7 +60,7 @@ def _json_generator(text: str, key: str, name: str, other_key: str | None = None
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     dumped = json.dumps(value) if isinstance(value, dict) else ""
     keys = [f'"{k}"' for k in (key, other_key) if k]

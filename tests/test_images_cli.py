@@ -135,7 +135,8 @@ def test_threshold_and_jsonl_output_file(tmp_path):
     assert code == 0
     (record,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["label"] == "fake" and record["error"] is None
-    assert set(record) == {"path", "label", "fake_probability", "error"}
+    assert set(record) == {"path", "label", "fake_probability", "evidence", "provenance",
+                           "error"}
     code, rows, _ = classify(str(tmp_path / "x.png"), "--threshold", "1", "--format", "csv")
     assert rows[0]["label"] == "real" or float(rows[0]["fake_probability"]) == 1.0
 

@@ -84,7 +84,8 @@ def test_images_parquet_output(tmp_path):
     finished(CliRunner().invoke(classify_images, [str(tmp_path / "in"), "--model", str(model),
                                                   "-o", str(tmp_path / "out.parquet"), "-q"]))
     frame = pd.read_parquet(tmp_path / "out.parquet")
-    assert list(frame.columns) == ["path", "label", "fake_probability", "error"]
+    assert list(frame.columns) == ["path", "label", "fake_probability", "evidence",
+                                   "provenance", "error"]
     assert frame["fake_probability"].dtype == np.float64 and len(frame) == 6
     assert frame["label"].isna().sum() == 1 and frame["error"].notna().sum() == 1
 

@@ -25,7 +25,7 @@ from batch_classifier.inference.files.walk import FoundFile, walk_files
 from batch_classifier.inference.formats import choose_format
 from batch_classifier.inference.images.cli import classify_files
 from batch_classifier.inference.images.detector import FakeImageDetector
-from batch_classifier.inference.images.predict import COLUMN_TYPES, COLUMNS
+from batch_classifier.inference.images.predict import COLUMN_TYPES, COLUMNS, TALLY_COLUMN
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 
 COMMAND = "classify-images"
@@ -44,6 +44,7 @@ class ImagesTask:
     max_pixels: int
     cwd: str  # the client's folder, which relative paths are relative to
     urls: bool  # the files are fsspec URLs, opened through fsspec
+    provenance: bool  # read what files say about their origin (--provenance on)
 
 
 def run(params: dict[str, Any]) -> int:
@@ -59,19 +60,22 @@ def run(params: dict[str, Any]) -> int:
                          "of resume")
     detector = FakeImageDetector(params["model_spec"] or "deepfake", device="cpu",
                                  threshold=params["threshold"], uncertain=params["uncertain"],
-                                 threads=1)  # here only for its contract and options
+                                 threads=1, provenance=params["provenance"] == "on")
+    # the detector is here only for its contract and options
     model, threshold = detector.model, detector.threshold
     fmt = choose_format(output, params["output_format"])
     plan = {"command": COMMAND, "format": fmt, "columns": COLUMNS,
             "model_sha256": sha256_of(model.path), "threshold": threshold,
-            "uncertain": list(detector.uncertain or ()),
+            "uncertain": list(detector.uncertain or ()), "provenance": params["provenance"],
             "max_pixels": params["max_pixels"], "follow_links": params["follow_links"],
             "files_per_task": params["files_per_task"],
             "inputs": [root if urls else os.path.abspath(root) for root in roots]}
     spec = ModelSpec("images", params["device"], None)
-    with dask_job(COMMAND, "images", model, params, fmt, plan, spec) as (job, client, model_name):
+    with dask_job(COMMAND, "images", model, params, fmt, plan, spec,
+                  TALLY_COLUMN) as (job, client, model_name):
         task = ImagesTask(model_name, fmt, threshold, detector.uncertain, params["batch_size"],
-                          params["workers"], params["max_pixels"], os.getcwd(), urls)
+                          params["workers"], params["max_pixels"], os.getcwd(), urls,
+                          detector.provenance)
         found = (walk_urls(roots, IMAGE_SUFFIXES) if urls
                  else walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"]))
         job.run(client, planned_parts(found, params["files_per_task"]), classify_images_part,
@@ -98,11 +102,11 @@ def classify_images_part(files: list[FoundFile], number: int, path: str,
                          task: ImagesTask) -> PartResult:
     """Classify `files` into part file `number` at `path` (a task)."""
     detector = FakeImageDetector.wrapping(worker_model(task.model), task.threshold,
-                                          task.uncertain)
+                                          task.uncertain, task.provenance)
     opened = files if task.urls else [replace(item, path=Path(task.cwd, item.path))
                                       for item in files]
     with PartWriter(number, path, task.fmt, COLUMNS, COLUMN_TYPES,
-                    detector.model.provider) as part:
+                    detector.model.provider, TALLY_COLUMN) as part:
         classify_files(_PathsAsGiven(part, files), detector, opened,
                        task.batch_size, task.workers, task.max_pixels,
                        open_file=open_input if task.urls else None)

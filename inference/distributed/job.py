@@ -46,15 +46,16 @@ class PlannedPart:
 
 
 class DaskJob:
-    """One distributed run writing parts into `output` (use as a context manager)."""
+    """One distributed run writing parts into `output` (use as a context manager); with
+    `tally_column`, the summary counts the rows by its values."""
 
     def __init__(self, command: str, unit: str, model: LoadedModel, *, output: str,
                  fmt: str, plan: dict[str, Any], resume: bool, summary_json: str | None,
-                 quiet: bool):
+                 quiet: bool, tally_column: str | None = None):
         self.folder = output_folder(output, fmt)
         self._summary_target = (check_target(summary_json, "--summary-json")
                                 if summary_json else None)
-        self.summary = RunSummary(command, unit, model)
+        self.summary = RunSummary(command, unit, model, tally_name=tally_column)
         self._plan, self._resume, self._quiet = plan, resume, quiet
         self._records: dict[int, dict[str, Any]] = {}
         self._done: dict[int, dict[str, Any]] = {}  # what the folder held (--resume)
@@ -131,10 +132,12 @@ class DaskJob:
             self.summary.seen += result.rows
             self.summary.classified += result.classified
             self.summary.failed.update(result.failed)
+            self.summary.tally.update(result.tally)
 
     def _success(self) -> dict[str, Any]:
         records = [self._records[number] for number in sorted(self._records)]
         failed = sum((Counter(r["failed"]) for r in records), Counter())
+        tallied = sum((Counter(r.get("tally", {})) for r in records), Counter())
         contract = self.summary.model.contract
         return {
             "command": self.summary.command, "parts": len(records),
@@ -142,6 +145,8 @@ class DaskJob:
             self.summary.unit: sum(r["rows"] for r in records),
             "classified": sum(r["classified"] for r in records),
             "failed": sum(failed.values()), "failed_by_kind": dict(failed),
+            **({f"by_{self.summary.tally_name}": dict(tallied)}
+               if self.summary.tally_name else {}),
             "model": {"file": str(self.summary.model.path), "name": contract.model_name,
                       "sha256": self._plan["model_sha256"],
                       "trainer_version": contract.trainer_version,
@@ -182,14 +187,15 @@ def output_folder(output: str, fmt: str) -> OutputFolder | UrlOutputFolder:
 
 @contextmanager
 def dask_job(command: str, unit: str, model: LoadedModel, params: dict[str, Any], fmt: str,
-             plan: dict[str, Any], spec: ModelSpec) -> Iterator[tuple[DaskJob, Client, str]]:
+             plan: dict[str, Any], spec: ModelSpec, tally_column: str | None = None,
+             ) -> Iterator[tuple[DaskJob, Client, str]]:
     """A distributed run of a classify command with its CLI `params`: the job (its output
     folder locked first), a client of the cluster, and the name workers find the model
-    under."""
+    under (`tally_column`: see DaskJob)."""
     quiet = params["quiet"]
     with DaskJob(command, unit, model, output=params["output_path"], fmt=fmt, plan=plan,
                  resume=params["resume"], summary_json=params["summary_json"],
-                 quiet=quiet) as job, \
+                 quiet=quiet, tally_column=tally_column) as job, \
             dask_client(params["scheduler"], quiet) as client, \
             model_on_workers(client, model.path, spec) as model_name:
         info(f"{command}: model {model.path.name} ({model.contract.model_name}) on "

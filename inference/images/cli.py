@@ -36,6 +36,7 @@ from batch_classifier.inference.images.pipeline import DecodedBatch, decoded_bat
 from batch_classifier.inference.images.predict import (
     COLUMN_TYPES,
     COLUMNS,
+    TALLY_COLUMN,
 )
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 from batch_classifier.inference.jobs.job import BatchJob
@@ -76,6 +77,11 @@ class BandType(click.ParamType):
               help="Decoding threads (0: one per CPU core, at most 8).")
 @click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS,
               show_default=True, help="Refuse larger images (decompression bombs).")
+@click.option("--provenance", type=click.Choice(["on", "off"]), default="on",
+              show_default=True,
+              help="Read what each file says about its origin first (C2PA, IPTC in XMP, "
+                   "generator metadata): a file declaring itself AI-generated is labelled "
+                   "fake with evidence=metadata. 'off': the pixel model only.")
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links that lead out of the folders given (by default "
                    "such a link gets a row with an error and is not followed).")
@@ -87,7 +93,7 @@ class BandType(click.ParamType):
 @dask_options("images")
 def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None,
          uncertain: tuple[float, float] | None, workers: int, max_pixels: int,
-         follow_links: bool, model_spec: str | None, device: str,
+         provenance: str, follow_links: bool, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
          summary_json: str | None, content_hash: bool, scheduler: str | None,
          files_per_task: int) -> None:
@@ -98,8 +104,10 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
     links leading out of the folder not followed without --follow-links). Another
     format, whatever its name, is an 'unsupported format'. Columns: path (a byte that
     is not UTF-8 written as \\xNN, a backslash as \\\\), label (real/fake),
-    fake_probability, and error (empty when the image was classified; a file that
-    cannot be read gets a row with the reason and no label).
+    fake_probability (the pixel model's), evidence (metadata: the file declares itself
+    AI-generated; pixels: the model decided), provenance (what the file says about its
+    origin: C2PA, XMP, generator metadata), and error (empty when the image was
+    classified; a file that cannot be read gets a row with the reason and no label).
 
     With -o FILE --resume, the output also holds each file's size and mtime_ns (or
     sha256 with --hash), and a rerun classifies only new or changed files and appends
@@ -116,7 +124,8 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")
         detector = FakeImageDetector(model_spec or "deepfake", device=device,
-                                     threshold=threshold, uncertain=uncertain)
+                                     threshold=threshold, uncertain=uncertain,
+                                     provenance=provenance == "on")
         model, size = detector.model, detector.size
         info(f"classify-images: model {model.path.name} ({model.contract.model_name}, "
              f"{size}x{size}, threshold {detector.threshold:g}) on {model.provider}", quiet)
@@ -125,8 +134,10 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
                       output_path=output_path, output_format=output_format, resume=resume,
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
                       input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES,
+                      tally_column=TALLY_COLUMN,
                       settings={"--threshold": detector.threshold, "--max-pixels": max_pixels,
-                                "--uncertain": list(uncertain or ())}) as job:
+                                "--uncertain": list(uncertain or ()),
+                                "--provenance": provenance}) as job:
             found = _files_to_do(job, paths, keys, workers, follow_links)
             _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:
@@ -170,7 +181,7 @@ def classify_files(job: RowSink, detector: FakeImageDetector, found: Iterable[Fo
     files that are not local (see `decode_file`). This is the core a local run and each
     part of a distributed run go through."""
     for batch in decoded_batches(found, detector.size, batch_size, workers, max_pixels,
-                                 open_file=open_file):
+                                 open_file=open_file, provenance=detector.provenance):
         rows = result_rows(detector, batch)
         job.write([row + [getattr(f, name) for name in extra]
                    for row, f in zip(rows, batch.files, strict=True)],
@@ -182,9 +193,10 @@ def classify_files(job: RowSink, detector: FakeImageDetector, found: Iterable[Fo
 
 
 def result_rows(detector: FakeImageDetector, batch: DecodedBatch) -> list[list]:
-    """path, label, fake_probability, error for every file of the batch, in order."""
-    return [[display_path(found.path), label, probability, error and error.message]
-            for found, (label, probability), error
+    """path, label, fake_probability, evidence, provenance, error for every file of the
+    batch, in order."""
+    return [[display_path(found.path), *verdict, error and error.message]
+            for found, verdict, error
             in zip(batch.files, detector.classify(batch), batch.errors, strict=True)]
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -21,12 +21,12 @@ from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.files.walk import FoundFile, walk_files
 from batch_classifier.inference.images.decode import (
     DEFAULT_MAX_PIXELS,
-    decode_file,
     square,
     to_rgb,
 )
-from batch_classifier.inference.images.pipeline import DecodedBatch
+from batch_classifier.inference.images.pipeline import DecodedBatch, assembled_batch, read_file
 from batch_classifier.inference.images.predict import fake_probabilities, input_size
+from batch_classifier.inference.images.provenance.findings import Provenance, decide
 from batch_classifier.inference.portable import TravellingModel
 from batch_classifier.inference.predictions import Predictions
 from batch_classifier.inference.session import LoadedModel
@@ -39,33 +39,50 @@ PIXELS_PER_CALL = 4 * 256 * 256
 UNCERTAIN = "uncertain"
 
 
+class Verdict(NamedTuple):
+    """One file's result: label and evidence (metadata or pixels; None for a file that
+    failed), P(fake) rounded to 6 places (the pixel model's, whatever decided), and what
+    the file says about its origin (None when nothing was found or read)."""
+
+    label: str | None
+    fake_probability: float | None
+    evidence: str | None
+    provenance: str | None
+
+
 class FakeImageDetector(TravellingModel):
     """One images model. `model`: a shipped model's short name ("deepfake") or an .onnx
     path; `device`: auto, cpu or cuda; `threshold`: P(fake) from which an image is
     called fake (default: the model's, tuned on validation); `uncertain`: (low, high),
     a band around the threshold where the label is "uncertain" instead (the probability
-    is still given). The methods are safe to call repeatedly. It pickles (for Dask,
-    multiprocessing, Spark) as the model's name, or a custom model's bytes, and its
-    options; each process loads the model once, on first use."""
+    is still given); `provenance`: read what each file says about its origin first (a
+    file declaring itself AI-generated is labelled fake by its metadata; see the
+    README's "Provenance"). The methods are safe to call repeatedly. It pickles (for
+    Dask, multiprocessing, Spark) as the model's name, or a custom model's bytes, and
+    its options; each process loads the model once, on first use."""
 
     task = "images"
 
     def __init__(self, model: str | os.PathLike = "deepfake", device: str = "auto",
                  threshold: float | None = None,
-                 uncertain: tuple[float, float] | None = None, threads: int = 0):
+                 uncertain: tuple[float, float] | None = None, threads: int = 0,
+                 provenance: bool = True):
         self._open(model, device, threads)
-        self._setup(threshold, uncertain)
+        self._setup(threshold, uncertain, provenance)
 
     @classmethod
     def wrapping(cls, model: LoadedModel, threshold: float | None = None,
-                 uncertain: tuple[float, float] | None = None) -> FakeImageDetector:
+                 uncertain: tuple[float, float] | None = None,
+                 provenance: bool = True) -> FakeImageDetector:
         """A detector around a model already loaded (e.g. once per Dask worker)."""
         detector = cls.__new__(cls)
         detector._wrap(model)
-        detector._setup(threshold, uncertain)
+        detector._setup(threshold, uncertain, provenance)
         return detector
 
-    def _setup(self, threshold: float | None, uncertain: tuple[float, float] | None) -> None:
+    def _setup(self, threshold: float | None, uncertain: tuple[float, float] | None,
+               provenance: bool) -> None:
+        self.provenance = bool(provenance)
         self.size = input_size(self.model)
         self.threshold = self.model.contract.threshold if threshold is None \
             else check_number("threshold", threshold)
@@ -97,14 +114,21 @@ class FakeImageDetector(TravellingModel):
         return [UNCERTAIN if low <= p < high else fake if p >= self.threshold else real
                 for p in probabilities.tolist()]
 
-    def classify(self, batch: DecodedBatch) -> list[tuple[str | None, float | None]]:
-        """(label, P(fake) rounded to 6 places) of each file of a decoded batch; (None,
-        None) for a file that failed."""
+    def classify(self, batch: DecodedBatch) -> list[Verdict]:
+        """The verdict on each file of a decoded batch (label, P(fake), evidence and
+        provenance; label, probability and evidence None for a file that failed)."""
         probabilities = self.probabilities(batch.images)
         predicted = dict(zip(batch.ok, zip(self.labels(probabilities),
                                            probabilities.tolist(), strict=True), strict=True))
-        return [(label, None if p is None else round(p, 6)) for label, p in
-                (predicted.get(i, (None, None)) for i in range(len(batch.files)))]
+        marks = batch.provenance or [None] * len(batch.files)
+        fake = self.model.contract.labels[1]
+        verdicts = []
+        for i, read in enumerate(marks):
+            label, p = predicted.get(i, (None, None))
+            label, evidence = decide(label, read, fake)
+            verdicts.append(Verdict(label, None if p is None else round(p, 6), evidence,
+                                    read and read.text))
+        return verdicts
 
     def predict(self, items: Iterable[str | os.PathLike | np.ndarray], batch_size: int = 32,
                 workers: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS) -> Predictions:
@@ -112,47 +136,46 @@ class FakeImageDetector(TravellingModel):
         uint8 arrays (H x W, H x W x 1, 3 or 4; resized and centre-cropped the same way).
 
         Returns columns as numpy arrays, one value per item in order: label (real, fake,
-        or uncertain inside the band), fake_probability, and error (None, or why the
-        item could not be classified, such as a missing file or an item that is neither
-        a path nor an array; its label and probability are then None/nan)."""
+        or uncertain inside the band), fake_probability, evidence (metadata or pixels),
+        provenance (what a file says about its origin; None for arrays), and error (None,
+        or why the item could not be classified, such as a missing file or an item that
+        is neither a path nor an array; its label, probability and evidence are then
+        None/nan)."""
         batch_size = check_whole("batch_size", batch_size, 1)
         workers = check_whole("workers", workers, 0)
         max_pixels = check_whole("max_pixels", max_pixels, 1)
-        labels: list[str | None] = []
-        scores: list[float] = []
+        verdicts: list[Verdict] = []
         errors: list[str | None] = []
         for batch in self._batches(item_list(items), batch_size, workers, max_pixels):
-            for (label, probability), error in zip(self.classify(batch), batch.errors,
-                                                   strict=True):
-                labels.append(label)
-                scores.append(np.nan if probability is None else probability)
-                errors.append(error and error.message)
-        return Predictions({"label": np.array(labels, dtype=object),
-                            "fake_probability": np.array(scores, dtype=np.float64),
-                            "error": np.array(errors, dtype=object)})
+            verdicts += self.classify(batch)
+            errors += [error and error.message for error in batch.errors]
+        columns = {name: np.array([getattr(v, name) for v in verdicts],
+                                  dtype=np.float64 if name == "fake_probability" else object)
+                   for name in Verdict._fields}  # a None probability becomes nan
+        return Predictions({**columns, "error": np.array(errors, dtype=object)})
 
     def _batches(self, items: list[Any], batch_size: int, workers: int,
                  max_pixels: int) -> Iterator[DecodedBatch]:
         with ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
-                decoded = list(pool.map(lambda item: self._decode(item, max_pixels), chunk))
+                decoded, marks = zip(*pool.map(lambda item: self._decode(item, max_pixels),
+                                               chunk), strict=True)
                 files = [FoundFile(Path(i) if isinstance(i, str | os.PathLike)
                                    else Path(f"<{type(i).__name__}>")) for i in chunk]
-                errors = [r if isinstance(r, RowError) else None for r in decoded]
-                good = [r for r in decoded if not isinstance(r, RowError)]
-                images = np.stack(good) if good else np.zeros((0, self.size, self.size, 3),
-                                                               np.uint8)
-                yield DecodedBatch(files, images, errors)
+                yield assembled_batch(files, list(decoded), self.size, list(marks))
 
-    def _decode(self, item: Any, max_pixels: int) -> np.ndarray | RowError:
+    def _decode(self, item: Any,
+                max_pixels: int) -> tuple[np.ndarray | RowError, Provenance | None]:
         if isinstance(item, np.ndarray):
-            return decode_array(item, self.size, max_pixels)
+            return decode_array(item, self.size, max_pixels), None
         if not isinstance(item, str | os.PathLike):
             return RowError("not an image", f"not an image: want a file path or a uint8 "
-                                            f"array, got {type(item).__name__}")
+                                            f"array, got {type(item).__name__}"), None
         found = found_file(item)
-        return found.error or decode_file(found.path, self.size, max_pixels)
+        if found.error:
+            return found.error, None
+        return read_file(found.path, self.size, max_pixels, provenance=self.provenance)
 
 
 def item_list(items: Iterable[Any]) -> list[Any]:

@@ -7,7 +7,8 @@ import numpy as np
 from batch_classifier.inference.errors import ModelContractError
 from batch_classifier.inference.session import LoadedModel
 
-COLUMNS = ["path", "label", "fake_probability", "error"]
+COLUMNS = ["path", "label", "fake_probability", "evidence", "provenance", "error"]
+TALLY_COLUMN = "evidence"  # the summary counts the rows by it
 # Arrow types of the columns that are not text (with the resume keys size and mtime_ns)
 COLUMN_TYPES = {"fake_probability": "float64", "size": "int64", "mtime_ns": "int64"}
 

@@ -27,7 +27,7 @@ from batch_classifier.inference.jobs.runrecord import (
     write_record,
 )
 from batch_classifier.inference.jobs.stop import GracefulStop
-from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
+from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile, tally
 from batch_classifier.inference.jobs.targets import check_target, refuse_inputs
 from batch_classifier.inference.output import ResultWriter, result_writer
 from batch_classifier.inference.session import LoadedModel
@@ -41,9 +41,9 @@ class BatchJob:
     clears temp files a killed run left, keeps a run record of the model and `settings`
     beside it, and with `resume` reads back `done` (what the file already holds, torn
     tail cut off, its first `input_columns` values digested), refuses an output whose
-    record differs, and appends. SIGINT/SIGTERM set `stopping`; the loop finishes its
-    batch and leaves. On leaving: the output is closed (or dropped on an error), the
-    summary reported.
+    record differs, and appends. With `tally_column`, the summary counts the rows by its
+    values. SIGINT/SIGTERM set `stopping`; the loop finishes its batch and leaves. On
+    leaving: the output is closed (or dropped on an error), the summary reported.
     """
 
     def __init__(self, command: str, unit: str, model: LoadedModel, columns: list[str], *,
@@ -52,7 +52,8 @@ class BatchJob:
                  inputs: Sequence[str | os.PathLike] = (),
                  input_suffixes: frozenset[str] = frozenset(),
                  settings: dict[str, Any] | None = None, input_columns: int = 0,
-                 column_types: Mapping[str, str] | None = None):
+                 column_types: Mapping[str, str] | None = None,
+                 tally_column: str | None = None):
         self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
         self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
                                 if summary_json else None)
@@ -63,7 +64,7 @@ class BatchJob:
         if resume and choose_format(output_path, output_format) == "parquet":
             raise UsageError("--resume cannot continue a Parquet file (it is written whole); "
                              "use csv or jsonl, or --dask, whose parts resume")
-        self.summary = RunSummary(command, unit, model)
+        self.summary = RunSummary(command, unit, model, tally_name=tally_column)
         self.done = DoneRecords()
         self._columns = columns
         self._format = choose_format(output_path, output_format)
@@ -149,6 +150,7 @@ class BatchJob:
             self._writer.write_csv_text(rows)
         else:
             self._writer.write_rows(rows)
+            self.summary.tally.update(tally(rows, self._columns, self.summary.tally_name))
         self.summary.count(error_kinds)
         if self._done_paths and not self._supersedes and not isinstance(rows, str):
             at = self._columns.index(self.key_columns[0])

@@ -21,7 +21,8 @@ RESERVED_BYTES = 1 << 16  # disk space held for the summary from the start of th
 
 @dataclass
 class RunSummary:
-    """Counts and timing of one run; `unit` names the inputs (rows, images)."""
+    """Counts and timing of one run; `unit` names the inputs (rows, images); with
+    `tally_name`, the rows counted by that column's values (e.g. evidence)."""
 
     command: str
     unit: str
@@ -33,6 +34,8 @@ class RunSummary:
     interrupted: str | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    tally_name: str | None = None
+    tally: Counter[str] = field(default_factory=Counter)
 
     def count(self, error_kinds: list[str | None]) -> None:
         """Record one written batch: None for a classified input, else its error kind."""
@@ -82,6 +85,7 @@ class RunSummary:
             "command": self.command, "unit": self.unit, "seen": self.seen,
             "classified": self.classified, "skipped_already_done": self.skipped,
             "failed": sum(self.failed.values()), "failed_by_kind": dict(self.failed),
+            **({f"by_{self.tally_name}": dict(self.tally)} if self.tally_name else {}),
             "interrupted": self.interrupted, "seconds": round(self.seconds, 3),
             f"{self.unit}_per_second": round(self.per_second, 1),
             "model": {"file": str(self.model.path), "name": contract.model_name,
@@ -100,9 +104,20 @@ class RunSummary:
                 f"({self.per_second:.0f} {self.unit}/s); model {self.model.path.name} "
                 f"({contract.model_name}, trainer {contract.trainer_version}, "
                 f"data {contract.data_fingerprint[:19]})")
+        if self.tally:
+            text += f"; by {self.tally_name}: " + ", ".join(
+                f"{value} {n}" for value, n in sorted(self.tally.items()))
         if self.interrupted:
             text += f"; interrupted by {self.interrupted}"
         return text
+
+
+def tally(rows: list[list[Any]], columns: list[str], name: str | None) -> Counter[str]:
+    """The rows counted by their value in column `name` (empty ones left out)."""
+    if name is None:
+        return Counter()
+    at = columns.index(name)
+    return Counter(row[at] for row in rows if row[at])
 
 
 class SummaryFile:

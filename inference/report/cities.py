@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -52,30 +54,36 @@ class CitiesReport:
         self._lon = find_column(header, LON_NAMES, lon_col, "longitude", "the output")
         self.rows = self.classified = 0
         self.countries: Counter[tuple[str, str]] = Counter()
-        self.errors = ErrorKinds()
+        self.errors = ErrorKinds(row_prefixed=True)
         self.histogram = Histogram(20)
         self.lowest = Extremes(LOWEST, largest=False)
         self.points = Sample(MAP_POINTS)
 
     def add(self, rows: list[list[Any]]) -> None:
         """Count one chunk of rows."""
-        names, codes, confidences, errors = ([row[at] for row in rows] for at in self._at)
-        ok = np.array([bool(code) and not error for code, error in zip(codes, errors,
-                                                                       strict=True)])
+        names, codes, confidences, errors = zip(*map(itemgetter(*self._at), rows),
+                                                strict=True)
+        ok = (np.fromiter(map(bool, codes), bool, len(rows))
+              & ~np.fromiter(map(bool, errors), bool, len(rows)))
         confidence = np.where(ok, numbers(confidences), np.nan)
         self.rows += len(rows)
         self.classified += int(ok.sum())
-        self.countries.update((code, name) for code, name, good
-                              in zip(codes, names, ok.tolist(), strict=True) if good)
-        self.errors.add([str(error) if error else "" for error in errors])
+        self.countries.update(compress(zip(codes, names, strict=True), ok.tolist()))
+        self.errors.add(errors)
         self.histogram.add(confidence)
         self.lowest.add(confidence, rows)
         chosen = self.points.candidates(len(rows))
-        self.points.add(chosen, [self._point(rows[i], ok[i]) for i in chosen])
+        self.points.add(chosen, [(rows[i], bool(ok[i])) for i in chosen])
 
-    def _point(self, row: list[Any], classified: bool) -> tuple[float, float, bool] | None:
-        lat, lon, error = parse_latlon(str(row[self._lat] or ""), str(row[self._lon] or ""))
-        return None if error else (lat, lon, bool(classified))
+    def _points(self) -> list[tuple[float, float, bool]]:
+        """(lat, lon, classified) of the sampled rows whose coordinates parse."""
+        found = []
+        for row, classified in self.points.items():
+            lat, lon, error = parse_latlon(str(row[self._lat] or ""),
+                                           str(row[self._lon] or ""))
+            if error is None:
+                found.append((lat, lon, classified))
+        return found
 
     def sections(self) -> list[str]:
         """Map, counts, countries, errors, histogram and lowest rows, as HTML."""
@@ -89,7 +97,7 @@ class CitiesReport:
         country_rows = [[code, name, count] for (code, name), count in top]
         if rest:
             country_rows.append(["", f"{len(self.countries) - len(top)} other countries", rest])
-        points = self.points.items()
+        points = self._points()
         return [
             section("Rows", table(["", "rows"], counts,
                                   ["count-rows", "count-classified", "count-failed",
@@ -101,8 +109,7 @@ class CitiesReport:
             section(f"Countries (top {TOP_COUNTRIES})",
                     bars_svg([(f"{name} ({code})", count) for (code, name), count in top]),
                     table(["code", "country", "rows"], country_rows,
-                          [f"country-{code}" for code, _ in self.countries.most_common(
-                              TOP_COUNTRIES)])),
+                          [f"country-{code}" for (code, _), _ in top])),
             section("Errors by kind", errors_table(self.errors.counts, self.errors.examples)),
             section("Confidence of the classified rows",
                     histogram_svg(self.histogram, "confidence")),

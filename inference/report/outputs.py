@@ -35,7 +35,8 @@ class OutputRows:
         width = len(self.header)
         for file in self.files:
             for rows in _file_chunks(file, size):
-                good = [row for row in rows if len(row) == width]
+                good = (rows if set(map(len, rows)) == {width}
+                        else [row for row in rows if len(row) == width])
                 self.malformed += len(rows) - len(good)
                 if good:
                     yield good

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -85,11 +86,8 @@ class Sample:
         return np.arange(count) if bar is None else np.flatnonzero(self._keys < bar)
 
     def add(self, rows: np.ndarray, payloads: Sequence[Any]) -> None:
-        """Offer the chunk's `rows` (from `candidates`) with their payloads (a None
-        payload: a row that cannot be in the sample)."""
-        keys = self._keys[rows].copy()
-        keys[[i for i, payload in enumerate(payloads) if payload is None]] = np.nan
-        self._extremes.add(keys, payloads)
+        """Offer the chunk's `rows` (from `candidates`) with their payloads."""
+        self._extremes.add(self._keys[rows], payloads)
 
     def items(self) -> list[Any]:
         """The sampled payloads, in no particular order."""
@@ -105,19 +103,21 @@ def error_kind(message: str) -> str:
 
 class ErrorKinds:
     """Counts of error messages by kind (see `error_kind`), at most `limit` kinds (the
-    rest counted together), with one message of each (its row prefix dropped) as an
-    example."""
+    rest counted together), with one message of each as an example. `row_prefixed`:
+    every message starts with `line N: ` or `row N: ` (classify-cities), dropped at C
+    speed before counting so that only distinct remainders are looked at."""
 
-    def __init__(self, limit: int = 50):
-        self.limit = limit
+    def __init__(self, limit: int = 50, row_prefixed: bool = False):
+        self.limit, self._prefixed = limit, row_prefixed
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, str] = {}
 
-    def add(self, messages: Sequence[str]) -> None:
-        """Count a chunk's error messages (empty ones are not errors)."""
-        stripped = Counter(m.partition(": ")[2] if m[:5] == "line " or m[:4] == "row " else m
-                           for m in messages if m)
-        for message, count in stripped.items():
+    def add(self, messages: Iterable[Any]) -> None:
+        """Count a chunk's error messages (empty ones and None are not errors)."""
+        present: Iterable[str] = map(str, filter(None, messages))
+        if self._prefixed:
+            present = map(itemgetter(2), map(methodcaller("partition", ": "), present))
+        for message, count in Counter(present).items():
             kind = error_kind(message)
             if kind not in self.counts and len(self.counts) >= self.limit:
                 kind = OTHER_KINDS
@@ -132,11 +132,12 @@ class ErrorKinds:
 def numbers(values: Sequence[Any]) -> np.ndarray:
     """Column values (text as written, floats, None) as float64; empty or not a number
     is nan."""
-    cleaned = [value if value not in ("", None) else "nan" for value in values]
+    text = np.array(values, dtype=np.str_)
+    text[(text == "") | (text == "None")] = "nan"
     try:
-        return np.array(cleaned, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([_number(value) for value in cleaned], dtype=np.float64)
+        return text.astype(np.float64)
+    except ValueError:
+        return np.array([_number(value) for value in text.tolist()], dtype=np.float64)
 
 
 def _number(value: Any) -> float:

@@ -10,9 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+from click.testing import CliRunner
 from PIL import Image
 
-from tests.jobs_support import write_cities_csv, write_images
+from batch_classifier.inference.cities.cli import main as classify_cities
+from batch_classifier.inference.images.cli import main as classify_images
+from tests.jobs_support import brightness_model, finished, write_cities_csv, write_images
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.jpg"
 HOSTILE_VALUE = "<script>alert(2)</script>"
@@ -66,6 +69,28 @@ def images_folder(folder: Path) -> Path:
         folder / HOSTILE_NAME, "JPEG")
     (folder / "broken.jpg").write_bytes(b"not an image at all")
     return folder
+
+
+def images_run(root: Path) -> tuple[Path, Path]:
+    """(output CSV, report) of classify-images over `images_folder` (a tiny brightness
+    model, an uncertain band) in `root`."""
+    model = brightness_model(root / "brightness.onnx")
+    folder = images_folder(root / "photos")
+    out, report = root / "out.csv", root / "report.html"
+    result = CliRunner().invoke(classify_images, [
+        str(folder), "--model", str(model), "-o", str(out), "--report", str(report),
+        "--uncertain", "0.45,0.55", "-q"])
+    finished(result, 1)
+    return out, report
+
+
+def cities_run(root: Path, model: Path) -> tuple[Path, Path]:
+    """(output CSV, report) of classify-cities over `cities_csv` in `root`."""
+    places, out, report = cities_csv(root / "places.csv"), root / "out.csv", root / "r.html"
+    result = CliRunner().invoke(classify_cities, [
+        str(places), "--model", str(model), "-o", str(out), "--report", str(report), "-q"])
+    finished(result, 1)
+    return out, report
 
 
 def cities_csv(path: Path, rows: int = 300) -> Path:

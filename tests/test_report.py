@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 from batch_classifier.inference.cities.cli import main as classify_cities
-from batch_classifier.inference.images.cli import main as classify_images
 from batch_classifier.inference.report.cli import main as batch_report
 from batch_classifier.inference.report.land import land_path
 from batch_classifier.inference.report.stream import (
@@ -26,32 +25,24 @@ from batch_classifier.inference.report.stream import (
     error_kind,
     numbers,
 )
-from tests.jobs_support import brightness_model, finished
+from tests.jobs_support import finished
 from tests.report_support import (
     HOSTILE_NAME,
     HOSTILE_VALUE,
     assert_cities_counts,
     cities_csv,
-    images_folder,
+    cities_run,
     output_rows,
     read_page,
 )
+from tests.report_support import images_run as make_images_run
 
 pytest.importorskip("onnx")  # the tiny images model is built with it
 
 
 @pytest.fixture(scope="module")
 def images_run(tmp_path_factory) -> tuple[Path, Path]:
-    """(output CSV, report) of classify-images over `images_folder` with a band."""
-    root = tmp_path_factory.mktemp("images-report")
-    model = brightness_model(root / "brightness.onnx")
-    folder = images_folder(root / "photos")
-    out, report = root / "out.csv", root / "report.html"
-    result = CliRunner().invoke(classify_images, [
-        str(folder), "--model", str(model), "-o", str(out), "--report", str(report),
-        "--uncertain", "0.45,0.55", "-q"])
-    finished(result, 1)
-    return out, report
+    return make_images_run(tmp_path_factory.mktemp("images-report"))
 
 
 def test_images_report_counts_are_the_outputs(images_run):
@@ -101,12 +92,8 @@ def places(tmp_path) -> Path:
     return cities_csv(tmp_path / "places.csv")
 
 
-def test_cities_report_counts_and_escaping(tmp_path, places, cities_model):
-    out, report = tmp_path / "out.csv", tmp_path / "r.html"
-    result = CliRunner().invoke(classify_cities, [
-        str(places), "--model", str(cities_model), "-o", str(out), "--report", str(report),
-        "-q"])
-    finished(result, 1)
+def test_cities_report_counts_and_escaping(tmp_path, cities_model):
+    out, report = cities_run(tmp_path, cities_model)
     page = read_page(report)
     assert_cities_counts(page, output_rows(out))
     text = report.read_text(encoding="utf-8")

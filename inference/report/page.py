@@ -14,6 +14,7 @@ from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.jobs.fileops import create_temp
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+POLICY_META = '<meta http-equiv="Content-Security-Policy" content="{policy}">'
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -77,7 +78,7 @@ def note(text: str) -> str:
 def document(title: str, sections: Sequence[str]) -> str:
     """The whole page."""
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
+            + POLICY_META.format(policy=POLICY) +
             f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
             f"<h1>{escape(title)}</h1>{''.join(sections)}</body></html>\n")
 

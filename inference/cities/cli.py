@@ -134,7 +134,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
                 _skip_done(job, table)
                 classify_table(job, table, classifier, batch_size, added,
                                (top_k, min_confidence, sea))
-        report_after_run("cities", params, job.exit_code, job.summary.as_dict())
+        report_after_run("cities", params, job.exit_code, job.summary)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

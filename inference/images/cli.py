@@ -137,7 +137,7 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
             _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:
                 info("classify-images: no image files found", quiet)
-        report_after_run("images", params, job.exit_code, job.summary.as_dict())
+        report_after_run("images", params, job.exit_code, job.summary)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

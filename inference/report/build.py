@@ -46,18 +46,20 @@ def output_kind(header: list[str]) -> str:
 
 def build_report(output: str | os.PathLike, report: str | os.PathLike, *,
                  summary: dict[str, Any] | None = None, model_path: str | os.PathLike | None = None,
+                 contract: ModelContract | None = None,
                  settings: dict[str, Any] | None = None) -> ReportMade:
     """Write the HTML report of `output` (a file, or a folder of parts) to `report`.
 
     `summary` is the run's (when a run makes its report); the model and the options
-    (--threshold, --uncertain, --lat-col, --lon-col) come from `model_path` and
-    `settings`, else from the output's run record, else the model stays unknown."""
+    (--threshold, --uncertain, --lat-col, --lon-col) come from `model_path` (and its
+    `contract`, read from the file when not given) and `settings`, else from the
+    output's run record, else the model stays unknown."""
     rows = open_output(output)
     record = read_run_record(rows.path)
     options = {**record.get("options", {}), **{k: v for k, v in (settings or {}).items()
                                                 if v is not None}}
     model_file = Path(model_path) if model_path else _recorded_model(record)
-    contract = _contract(model_file)
+    contract = contract or _contract(model_file)
     kind = output_kind(rows.header)
     if kind == "images":
         threshold = options.get("--threshold", contract.threshold if contract else None)

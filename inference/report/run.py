@@ -11,6 +11,7 @@ import click
 
 from batch_classifier.inference.cli_common import EXIT_USAGE, info
 from batch_classifier.inference.errors import UsageError
+from batch_classifier.inference.jobs.summary import RunSummary
 from batch_classifier.inference.models import resolve_model
 
 REPORT_OPTION = click.option(
@@ -32,8 +33,9 @@ def check_report(params: dict[str, Any]) -> None:
 
 
 def report_after_run(kind: str, params: dict[str, Any], exit_code: int,
-                     summary: dict[str, Any] | None) -> None:
-    """Write the --report of a finished run (not of one that failed with a usage error)."""
+                     summary: RunSummary | None) -> None:
+    """Write the --report of a finished run (not of one that failed with a usage error);
+    `summary` is a local run's (its counts, timing and model)."""
     if not params.get("report") or exit_code == EXIT_USAGE:
         return
     from batch_classifier.inference.report.build import build_report
@@ -41,8 +43,13 @@ def report_after_run(kind: str, params: dict[str, Any], exit_code: int,
     settings = ({"--threshold": params.get("threshold"), "--uncertain": params.get("uncertain")}
                 if kind == "images"
                 else {"--lat-col": params.get("lat_col"), "--lon-col": params.get("lon_col")})
-    made = build_report(params["output_path"], params["report"], summary=summary,
-                        model_path=resolve_model(kind, params.get("model_spec")),
-                        settings=settings)
+    if summary:
+        made = build_report(params["output_path"], params["report"],
+                            summary=summary.as_dict(), model_path=summary.model.path,
+                            contract=summary.model.contract, settings=settings)
+    else:
+        made = build_report(params["output_path"], params["report"],
+                            model_path=resolve_model(kind, params.get("model_spec")),
+                            settings=settings)
     info(f"classify-{kind}: report {made.path} ({made.size / 1e6:.2f} MB, {made.rows} "
          f"{'images' if kind == 'images' else 'rows'})", params.get("quiet", False))

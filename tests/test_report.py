@@ -208,3 +208,19 @@ def test_histogram_error_kinds_and_numbers():
 def test_shipped_world_outline():
     path = land_path()
     assert path.count("M") > 1000 and path.startswith("M")
+
+
+def test_cities_report_finds_the_added_columns_among_input_ones(tmp_path, cities_model):
+    places = tmp_path / "places.csv"
+    places.write_text("country,confidence,lat,lon\n" + "".join(
+        f"xx,{i},{37 + i % 17}.5,{i % 29 - 6}.5\n" for i in range(200)))
+    out, report = tmp_path / "out.csv", tmp_path / "r.html"
+    finished(CliRunner().invoke(classify_cities, [
+        str(places), "--model", str(cities_model), "-o", str(out), "--top-k", "2",
+        "--report", str(report), "-q"]), 0)
+    rows = output_rows(out)
+    assert "predicted_country" in rows[0] and "country_2" in rows[0]
+    page = read_page(report)
+    assert page.count("count-rows") == page.count("count-classified") == 200
+    for code, count in Counter(row["country_code"] for row in rows).items():
+        assert page.count(f"country-{code}") == count

@@ -141,6 +141,7 @@ def test_report_of_dask_parts(tmp_path, cities_model):
     assert len(list(parts.glob("part-*.csv"))) > 1
     rows = [row for part in sorted(parts.glob("part-*.csv")) for row in output_rows(part)]
     assert_cities_counts(read_page(report), rows)
+    assert "all parts written (_SUCCESS)</td><td>yes" in report.read_text()
 
 
 @pytest.mark.parametrize("args, message", [

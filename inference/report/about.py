@@ -37,6 +37,10 @@ def run_section(output: OutputRows, rows: int, unit: str, summary: dict[str, Any
         (f"{unit} in the output", rows),
         ("written", time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(newest))),
     ]
+    if output.path.is_dir():
+        facts.append(("all parts written (_SUCCESS)",
+                      "yes" if (output.path / "_SUCCESS").exists() else "no: the run is "
+                      "not finished, or was interrupted"))
     if output.malformed:
         facts.append(("records not read (wrong field count)", output.malformed))
     if record.get("command"):

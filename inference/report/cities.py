@@ -53,7 +53,8 @@ class CitiesReport:
         self._lat = find_column(header, LAT_NAMES, lat_col, "latitude", "the output")
         self._lon = find_column(header, LON_NAMES, lon_col, "longitude", "the output")
         self.rows = self.classified = 0
-        self.countries: Counter[tuple[str, str]] = Counter()
+        self.countries: Counter[str] = Counter()  # by code
+        self.names: dict[str, str] = {}
         self.errors = ErrorKinds(row_prefixed=True)
         self.histogram = Histogram(20)
         self.lowest = Extremes(LOWEST, largest=False)
@@ -61,14 +62,18 @@ class CitiesReport:
 
     def add(self, rows: list[list[Any]]) -> None:
         """Count one chunk of rows."""
-        names, codes, confidences, errors = zip(*map(itemgetter(*self._at), rows),
-                                                strict=True)
+        names, codes, confidences, errors = (list(map(itemgetter(at), rows))
+                                             for at in self._at)
         ok = (np.fromiter(map(bool, codes), bool, len(rows))
               & ~np.fromiter(map(bool, errors), bool, len(rows)))
-        confidence = np.where(ok, numbers(confidences), np.nan)
+        classified = ok.tolist()
+        confidence = np.full(len(rows), np.nan)
+        confidence[ok] = numbers(list(compress(confidences, classified)))
         self.rows += len(rows)
         self.classified += int(ok.sum())
-        self.countries.update(compress(zip(codes, names, strict=True), ok.tolist()))
+        self.countries.update(compress(codes, classified))
+        for code in self.countries.keys() - self.names.keys():
+            self.names[code] = names[codes.index(code)]
         self.errors.add(errors)
         self.histogram.add(confidence)
         self.lowest.add(confidence, rows)
@@ -92,9 +97,10 @@ class CitiesReport:
                   if kind.startswith("open sea"))
         counts = [["rows", self.rows], ["classified (a country)", self.classified],
                   ["not classified (error)", failed], ["of which at open sea", sea]]
-        top = self.countries.most_common(TOP_COUNTRIES)
-        rest = self.classified - sum(count for _, count in top)
-        country_rows = [[code, name, count] for (code, name), count in top]
+        top = [(code, self.names[code], count)
+               for code, count in self.countries.most_common(TOP_COUNTRIES)]
+        rest = self.classified - sum(count for _, _, count in top)
+        country_rows = [list(country) for country in top]
         if rest:
             country_rows.append(["", f"{len(self.countries) - len(top)} other countries", rest])
         points = self._points()
@@ -107,9 +113,9 @@ class CitiesReport:
                          "(blue: a country; red: no country: open sea or another error)."),
                     world_map_svg(points)),
             section(f"Countries (top {TOP_COUNTRIES})",
-                    bars_svg([(f"{name} ({code})", count) for (code, name), count in top]),
+                    bars_svg([(f"{name} ({code})", count) for code, name, count in top]),
                     table(["code", "country", "rows"], country_rows,
-                          [f"country-{code}" for (code, _), _ in top])),
+                          [f"country-{code}" for code, _, _ in top])),
             section("Errors by kind", errors_table(self.errors.counts, self.errors.examples)),
             section("Confidence of the classified rows",
                     histogram_svg(self.histogram, "confidence")),

@@ -132,6 +132,10 @@ class ErrorKinds:
 def numbers(values: Sequence[Any]) -> np.ndarray:
     """Column values (text as written, floats, None) as float64; empty or not a number
     is nan."""
+    try:  # the usual case: every value a number, as the columns of classified rows are
+        return np.fromiter(map(float, values), np.float64, len(values))
+    except (TypeError, ValueError):
+        pass
     text = np.array(values, dtype=np.str_)
     text[(text == "") | (text == "None")] = "nan"
     try:

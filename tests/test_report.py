@@ -225,3 +225,20 @@ def test_cities_report_finds_the_added_columns_among_input_ones(tmp_path, cities
     assert page.count("count-rows") == page.count("count-classified") == 200
     for code, count in Counter(row["country_code"] for row in rows).items():
         assert page.count(f"country-{code}") == count
+
+
+def test_batch_report_shows_a_saved_summary_and_never_overwrites_the_output(tmp_path,
+                                                                            cities_model):
+    places, out = cities_csv(tmp_path / "places.csv", 50), tmp_path / "out.csv"
+    summary = tmp_path / "summary.json"
+    finished(CliRunner().invoke(classify_cities, [
+        str(places), "--model", str(cities_model), "-o", str(out), "-q",
+        "--summary-json", str(summary)]), 1)
+    report = tmp_path / "r.html"
+    finished(CliRunner().invoke(batch_report, [str(out), "-o", str(report), "--summary-json",
+                                               str(summary)]), 0)
+    assert "this run: seconds" in report.read_text() and "tiny-cities" in report.read_text()
+    before = out.read_bytes()
+    refused = CliRunner().invoke(batch_report, [str(out), "-o", str(out)])
+    assert refused.exit_code == 2 and "is the output" in refused.output
+    assert out.read_bytes() == before

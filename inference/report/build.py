@@ -55,6 +55,8 @@ def build_report(output: str | os.PathLike, report: str | os.PathLike, *,
     `contract`, read from the file when not given) and `settings`, else from the
     output's run record, else the model stays unknown."""
     rows = open_output(output)
+    if Path(report).resolve() in {file.resolve() for file in rows.files}:
+        raise UsageError(f"{report}: is the output the report is made from; name another file")
     record = read_run_record(rows.path)
     options = {**record.get("options", {}), **{k: v for k, v in (settings or {}).items()
                                                 if v is not None}}

@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
@@ -125,12 +126,15 @@ def write_places(path: Path, rows: int) -> None:
 
 
 def screenshot(report: Path, target: Path, height: int) -> None:
+    """Chromium's screenshot of the report's first `height` pixels, saved as a JPEG."""
     chromium = shutil.which("chromium")
     with tempfile.TemporaryDirectory() as profile:
+        png = Path(profile) / "shot.png"
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                         "--hide-scrollbars", f"--user-data-dir={profile}",
-                        f"--window-size=1100,{height}", f"--screenshot={target}",
+                        f"--window-size=1100,{height}", f"--screenshot={png}",
                         report.as_uri()], capture_output=True, timeout=300, check=True)
+        Image.open(png).convert("RGB").save(target, quality=80, optimize=True)
     print(f"screenshot: {target}")
 
 
@@ -151,7 +155,7 @@ def main() -> None:
                                         str(args.images)], output, report, args.repeat)
             check_report("classify-images", report, output, "images")
             if args.screenshots:
-                screenshot(report, args.screenshots / "report-images.png", 3000)
+                screenshot(report, args.screenshots / "report-images.jpg", 3000)
         if args.which in ("cities", "all"):
             places, output, report = work / "places.csv", work / "cities.csv", work / "c.html"
             write_places(places, args.rows)
@@ -160,7 +164,7 @@ def main() -> None:
                     output, report, args.repeat)
             check_report("classify-cities", report, output, "cities")
             if args.screenshots:
-                screenshot(report, args.screenshots / "report-cities.png", 2300)
+                screenshot(report, args.screenshots / "report-cities.jpg", 2300)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,14 @@ def test_installed_wheel_classifies_without_torch(wheel, tmp_path):
                                "BATCH_CLASSIFIER_MODELS": str(ROOT / "exported")})
     assert done.returncode == 0, done.stderr
     assert [line.split(",")[-3] for line in done.stdout.splitlines()[1:]] == ["FR", "DE"]
+
+
+def test_installed_wheel_draws_the_report_map(wheel, tmp_path):
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    script = ("from batch_classifier.inference.report.land import land_path\n"
+              "assert land_path().count('M') > 1000\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr

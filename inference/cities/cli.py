@@ -49,6 +49,7 @@ from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.resume import RowsDigest
 from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.readahead import read_ahead
+from batch_classifier.inference.report.run import REPORT_OPTION, check_report, report_after_run
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,12 +72,14 @@ from batch_classifier.inference.readahead import read_ahead
                    "thread reads the next rows meanwhile.")
 @output_options
 @job_options
+@REPORT_OPTION
 @dask_options("cities")
 def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, top_k: int,
          min_confidence: float, sea: str, batch_size: int, threads: int, model_spec: str | None,
          device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
-         summary_json: str | None, scheduler: str | None, blocksize: int) -> None:
+         summary_json: str | None, report: str | None, scheduler: str | None,
+         blocksize: int) -> None:
     """Add the predicted country to every row of FILE.csv ('-' reads stdin), or of a
     Parquet file (FILE.parquet).
 
@@ -99,8 +102,12 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     (s3://..., with its package); -o names a folder of parts.
     """
     try:
+        params = click.get_current_context().params
+        check_report(params)
         if scheduler:
-            sys.exit(run_on_dask("cities", click.get_current_context().params))
+            code = run_on_dask("cities", params)
+            report_after_run("cities", params, code, None)
+            sys.exit(code)
         refuse_urls([*csv_files, output_path])
         csv_file = single_input(csv_files)
         classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)
@@ -127,6 +134,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
                 _skip_done(job, table)
                 classify_table(job, table, classifier, batch_size, added,
                                (top_k, min_confidence, sea))
+        report_after_run("cities", params, job.exit_code, job.summary)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -41,6 +41,7 @@ from batch_classifier.inference.images.predict import (
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.sink import RowSink
+from batch_classifier.inference.report.run import REPORT_OPTION, check_report, report_after_run
 
 
 class BandType(click.ParamType):
@@ -87,6 +88,7 @@ class BandType(click.ParamType):
                    "such a link gets a row with an error and is not followed).")
 @output_options
 @job_options
+@REPORT_OPTION
 @click.option("--hash", "content_hash", is_flag=True,
               help="With --resume: recognise files already done by content (SHA-256) "
                    "instead of size and modification time.")
@@ -95,8 +97,8 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
          uncertain: tuple[float, float] | None, workers: int, max_pixels: int,
          provenance: str, follow_links: bool, model_spec: str | None, device: str,
          output_path: str | None, output_format: str | None, quiet: bool, resume: bool,
-         summary_json: str | None, content_hash: bool, scheduler: str | None,
-         files_per_task: int) -> None:
+         summary_json: str | None, report: str | None, content_hash: bool,
+         scheduler: str | None, files_per_task: int) -> None:
     """Classify images as real photographs or AI-generated (fake).
 
     PATH is an image file or a folder, walked recursively for JPEG, PNG, WebP, BMP,
@@ -118,8 +120,12 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
     PATH and -o are fsspec URLs, s3://...).
     """
     try:
+        params = click.get_current_context().params
+        check_report(params)
         if scheduler:
-            sys.exit(run_on_dask("images", click.get_current_context().params))
+            code = run_on_dask("images", params)
+            report_after_run("images", params, code, None)
+            sys.exit(code)
         refuse_urls([*paths, output_path])
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")
@@ -142,6 +148,7 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
             _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:
                 info("classify-images: no image files found", quiet)
+        report_after_run("images", params, job.exit_code, job.summary)
     except UsageError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from batch_classifier.inference.cities.area import model_area
 from batch_classifier.inference.cities.coordinates import parse_coordinate
+from batch_classifier.inference.cities.lookup import cell_lookup
 from batch_classifier.inference.cities.predict import (
     SEA_CHOICES,
     TopCountries,
     prediction_columns,
+    sea_rule,
     top_countries,
 )
 from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
@@ -33,21 +36,29 @@ LIMITS = {"latitude": 90.0, "longitude": 180.0}
 class CountryClassifier:
     """One loaded cities model. `model`: a shipped model's short name ("world", "eu") or
     an .onnx path; `device`: auto, cpu or cuda; `threads`: ONNX Runtime threads (0: one
-    per core). Loading happens once; the methods are safe to call again and again."""
+    per core); `lookup`: answer points in the model's lookup cells from its table (when
+    it has one; False: run the network for every point). Loading happens once; the
+    methods are safe to call again and again."""
 
     def __init__(self, model: str | os.PathLike = "world", device: str = "auto",
-                 threads: int = 0):
+                 threads: int = 0, lookup: bool = True):
         spec = os.fspath(model)
-        self.model: LoadedModel = load_model(
+        loaded = load_model(
             resolve_model("cities", spec), device=device, task="cities", threads=threads,
             spinning=False)  # idle threads sleep: the caller's own work needs the cores
+        self._load(loaded, lookup)
 
     @classmethod
-    def wrapping(cls, model: LoadedModel) -> CountryClassifier:
+    def wrapping(cls, model: LoadedModel, lookup: bool = True) -> CountryClassifier:
         """A classifier around a model already loaded (e.g. once per Dask worker)."""
         classifier = cls.__new__(cls)
-        classifier.model = model
+        classifier._load(model, lookup)
         return classifier
+
+    def _load(self, model: LoadedModel, lookup: bool) -> None:
+        self.model: LoadedModel = model
+        self.lookup = cell_lookup(model) if lookup else None
+        self.area = model_area(model)
 
     @property
     def labels(self) -> list[str]:
@@ -59,7 +70,8 @@ class CountryClassifier:
         """The top-k countries of valid float (lat, lon) rows, each row's error or None:
         the core that classify-cities and `predict` share."""
         self._check_options(top_k, min_confidence, sea)
-        return top_countries(self.model, latlon, top_k, min_confidence, sea)
+        return top_countries(self.model, latlon, top_k, min_confidence, sea, self.lookup,
+                             self.area)
 
     def predict(self, lat: Sequence[Any] | np.ndarray, lon: Sequence[Any] | np.ndarray,
                 top_k: int = 1, min_confidence: float = 0.0,
@@ -99,6 +111,14 @@ class CountryClassifier:
             raise UsageError(f"min_confidence {min_confidence} is not in [0, 1]")
         if sea not in SEA_CHOICES:
             raise UsageError(f"sea {sea!r}: choose from {', '.join(SEA_CHOICES)}")
+        if sea != "none" and not self.knows_sea:
+            raise UsageError(f"sea {sea!r}: model {self.model.contract.model_name} knows no "
+                             "sea (it has no land distance)")
+
+    @property
+    def knows_sea(self) -> bool:
+        """Whether the model tells open sea (its points there get no country)."""
+        return sea_rule(self.model) is not None
 
     def _columns(self, top: TopCountries, valid: list[int],
                  errors: list[RowError | None]) -> Predictions:

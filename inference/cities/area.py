@@ -5,13 +5,17 @@ point is). The trainer writes it into the model's metadata (`area`, JSON)."""
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from batch_classifier.inference.cities.grids import cell_position, grid_shape, pack, unpack
-from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.cities.grids import (
+    cell_position,
+    from_metadata,
+    grid_shape,
+    pack,
+    unpack,
+)
 from batch_classifier.inference.session import LoadedModel
 
 METADATA_KEY = "area"
@@ -45,17 +49,13 @@ def encode_area(area: ModelArea, about: str) -> str:
 
 def model_area(model: LoadedModel) -> ModelArea | None:
     """The model's area, from its metadata (None: the model answers everywhere)."""
-    raw = model.contract.extra.get(METADATA_KEY)
-    if raw is None:
-        return None
-    try:
-        spec = json.loads(raw)
-        step = float(spec["step"])
-        count = int(np.prod(grid_shape(step)))
-        packed = unpack(spec["cells"], np.uint8)
-        if len(packed) != (count + 7) // 8:
-            raise ValueError(f"{len(packed)} bytes of cells for a grid of {count}")
-        return ModelArea(step, float(spec["km"]), np.unpackbits(packed, count=count).astype(bool))
-    except (ValueError, KeyError, TypeError, zlib.error) as exc:
-        raise ModelContractError(f"{model.path}: model metadata '{METADATA_KEY}' is not a "
-                                 f"valid area ({exc})") from None
+    return from_metadata(model, METADATA_KEY, "area", _decode)
+
+
+def _decode(spec: dict) -> ModelArea:
+    step = float(spec["step"])
+    count = int(np.prod(grid_shape(step)))
+    packed = unpack(spec["cells"], np.uint8)
+    if len(packed) != (count + 7) // 8:
+        raise ValueError(f"{len(packed)} bytes of cells for a grid of {count}")
+    return ModelArea(step, float(spec["km"]), np.unpackbits(packed, count=count).astype(bool))

@@ -4,9 +4,17 @@ in, and arrays packed as text (zlib-compressed, base64-encoded)."""
 from __future__ import annotations
 
 import base64
+import json
 import zlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
+
+from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.session import LoadedModel
+
+T = TypeVar("T")
 
 
 def grid_shape(step: float) -> tuple[int, int]:
@@ -37,3 +45,17 @@ def pack(values: np.ndarray, dtype: type) -> str:
 def unpack(text: str, dtype: type) -> np.ndarray:
     """The array `pack` gave `text` for (raises ValueError or zlib.error if it is not)."""
     return np.frombuffer(zlib.decompress(base64.b64decode(text, validate=True)), dtype)
+
+
+def from_metadata(model: LoadedModel, key: str, what: str,
+                  decode: Callable[[dict[str, Any]], T]) -> T | None:
+    """`decode` applied to the model's JSON metadata entry `key` (None when it has none);
+    anything wrong in it is a ModelContractError saying it is not a valid `what`."""
+    raw = model.contract.extra.get(key)
+    if raw is None:
+        return None
+    try:
+        return decode(json.loads(raw))
+    except (ValueError, KeyError, TypeError, ArithmeticError, zlib.error) as exc:
+        raise ModelContractError(f"{model.path}: model metadata '{key}' is not a valid "
+                                 f"{what} ({exc})") from None

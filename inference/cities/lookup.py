@@ -12,13 +12,17 @@ model file's metadata (`cell_lookup`, JSON; arrays zlib-compressed, base64-encod
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from batch_classifier.inference.cities.grids import cell_position, grid_shape, pack, unpack
-from batch_classifier.inference.errors import ModelContractError
+from batch_classifier.inference.cities.grids import (
+    cell_position,
+    from_metadata,
+    grid_shape,
+    pack,
+    unpack,
+)
 from batch_classifier.inference.session import LoadedModel
 
 METADATA_KEY = "cell_lookup"
@@ -78,19 +82,16 @@ def encode_lookup(lookup: CellLookup, about: dict) -> str:
 
 def cell_lookup(model: LoadedModel) -> CellLookup | None:
     """The model's lookup, from its metadata (None: it has none)."""
-    raw = model.contract.extra.get(METADATA_KEY)
-    if raw is None:
-        return None
-    try:
-        spec = json.loads(raw)
-        arrays = {name: unpack(spec[name], dtype) for name, dtype in ARRAYS.items()}
-        lookup = CellLookup(float(spec["step"]), int(spec["split"]), arrays["cells"],
-                            _confidence(arrays["micros"]), arrays["sub_cells"],
-                            _confidence(arrays["sub_micros"]))
-        _check(lookup, len(model.contract.labels))
-    except (ValueError, KeyError, TypeError, zlib.error) as exc:
-        raise ModelContractError(f"{model.path}: model metadata '{METADATA_KEY}' is not a "
-                                 f"valid cell lookup ({exc})") from None
+    labels = len(model.contract.labels)
+    return from_metadata(model, METADATA_KEY, "cell lookup", lambda spec: _decode(spec, labels))
+
+
+def _decode(spec: dict, labels: int) -> CellLookup:
+    arrays = {name: unpack(spec[name], dtype) for name, dtype in ARRAYS.items()}
+    lookup = CellLookup(float(spec["step"]), int(spec["split"]), arrays["cells"],
+                        _confidence(arrays["micros"]), arrays["sub_cells"],
+                        _confidence(arrays["sub_micros"]))
+    _check(lookup, labels)
     return lookup
 
 
@@ -104,6 +105,8 @@ def _confidence(micros: np.ndarray) -> np.ndarray:
 
 def _check(lookup: CellLookup, labels: int) -> None:
     """Refuse a table whose shapes or labels do not fit together."""
+    if not 0 < lookup.step <= 180 or lookup.split < 1:
+        raise ValueError(f"step {lookup.step}, split {lookup.split}")
     sub_count = len(lookup.split_cells) * lookup.split ** 2
     rows, columns = grid_shape(lookup.step)
     if len(lookup.cells) != rows * columns or len(lookup.confidence) != \

@@ -184,10 +184,11 @@ def study(data_source: str, country_col: str | None, output_path: Path | None,
               help="Also report accuracy for points this close to the ±180° meridian.")
 @click.option("--globe", is_flag=True,
               help="Also: accuracy as classify-cities shows it (open sea = no country) and "
-                   "near coasts; open-sea points > 200 km from every GeoNames place without "
-                   "a country; Antarctic land as AQ; accuracy, ECE and confidence by "
-                   "distance to data on uniform land points (truth: the nearest GeoNames "
-                   "place's country). Points are sampled with the split's own seed.")
+                   "near coasts; open-sea points > 200 km from every GeoNames place (north "
+                   "of the ice shelves, 78.75S) without a country; Antarctic land as AQ; "
+                   "accuracy, ECE and confidence by distance to data on uniform land "
+                   "points (truth: the nearest GeoNames place's country). Points are "
+                   "sampled with the split's own seed.")
 @click.option("--globe-points", type=click.IntRange(100), default=20000, show_default=True,
               help="Sea and land points sampled for --globe (each).")
 @click.option("--lookup/--no-lookup", default=True, show_default=True,

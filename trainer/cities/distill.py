@@ -24,6 +24,7 @@ from batch_classifier.inference.cities.grids import grid_shape
 from batch_classifier.inference.cities.lookup import MODEL, SPLIT, CellLookup
 from batch_classifier.inference.cities.predict import top_countries
 from batch_classifier.inference.session import LoadedModel
+from batch_classifier.trainer.errors import TrainerUsageError
 
 CALL_POINTS = 1 << 16  # points per call of the inference core
 
@@ -66,6 +67,9 @@ def distill_lookup(model: LoadedModel, step: float = 0.2, split: int = 4, points
                    sub_points: int = 3, min_confidence: float = 0.9, block: int = 4096,
                    log: Callable[[str], None] = lambda _: None) -> CellLookup:
     """The model's lookup table (see the module's docstring)."""
+    if len(model.contract.labels) >= SPLIT:
+        raise TrainerUsageError(f"{model.path}: a lookup holds at most {SPLIT} labels, the "
+                                f"model has {len(model.contract.labels)}")
     rows, columns = grid_shape(step)
     node_lat = np.repeat(90.0 - step * np.arange(rows + 1), columns)
     node_lon = np.tile(-180.0 + step * np.arange(columns), rows + 1)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from batch_classifier.inference.cities.lookup import CellLookup
-from batch_classifier.inference.cities.predict import top_countries
+from batch_classifier.inference.cities.predict import ICE_SHELF_LATITUDE, top_countries
 from batch_classifier.inference.session import LoadedModel
 from batch_classifier.trainer.calibration import calibration_error
 from batch_classifier.trainer.cities.land_points import ANTARCTICA
@@ -29,7 +29,8 @@ from batch_classifier.trainer.cities.splits import CitiesData, CitySplit
 
 SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
 COAST_KM = 5.0  # a place this close to the raster's coastline is coastal
-OPEN_SEA_MIN_KM = 200.0  # open-sea sample: sea points this far from every reference place
+# open-sea sample: sea points this far from every reference place, north of the ice shelves
+OPEN_SEA_MIN_KM = 200.0
 DATA_DISTANCE_BANDS_KM = (0.0, 10.0, 50.0, 200.0, float("inf"))
 CALL_POINTS = 1 << 16  # points per call of the inference core
 
@@ -90,6 +91,7 @@ def globe_metrics(model: LoadedModel, split: CitySplit, split_codes: list[str],
         metrics["coastal_acc"] = float((shown[coastal] == truth[coastal]).mean())
     sea = sample_surface(reference.raster, n_points, rng, land=False)
     sea = sea[reference.places.query(sea)[0] > OPEN_SEA_MIN_KM]
+    sea = sea[sea[:, 0] >= ICE_SHELF_LATITUDE]  # the raster's "sea" there is ice shelf
     metrics["open_sea_no_country"] = float(
         (predicted_codes(model, sea, aliases, lookup)[0] == "").mean())
     metrics["open_sea_points"] = len(sea)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -94,6 +95,7 @@ def buffers(request, monkeypatch):
         monkeypatch.setattr(bytelines, "READ_BYTES", 5)
         monkeypatch.setattr(mixed, "WINDOW_BYTES", 23)
         monkeypatch.setattr(mixed, "CHUNK_BYTES", 41)
+        monkeypatch.setattr(mixed, "WINDOW_LINES", 3)
         monkeypatch.setattr(mixed, "MIN_RUN", 2)
         monkeypatch.setattr(mixed, "MAX_LINE_CHARS", 30)
         monkeypatch.setattr(reader, "MAX_LINE_CHARS", 30)
@@ -148,6 +150,22 @@ def test_quoted_rows_here_and_there_leave_the_rest_fast(tmp_path, every, fast_sh
         fast = sum(len(part.lines) for chunk in MixedChunks(table, 4096)
                    for part in chunk.parts if isinstance(part, mixed.PlainRun))
     assert fast >= fast_share * len(lines) and (fast < 0.5 * len(lines) or every > 2)
+
+
+def test_a_window_of_tiny_rows_is_sorted_a_bounded_number_of_lines_at_a_time(tmp_path):
+    """Issue 20 item 15: 4-byte rows put a million lines in one 4 MiB window, and sorting
+    them all at once peaked at 1.5 GB; the work arrays now stay bounded by lines too."""
+    path = tmp_path / "tiny.csv"
+    path.write_bytes(b"lat,lon\n" + b"1,2\n" * 1_200_000)
+    with CoordinateCsv(str(path)) as table:
+        tracemalloc.start()
+        try:
+            first = next(iter(MixedChunks(table, 65536)))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert first.rows == 65536
+    assert peak < 80 * 2**20, f"{peak / 2**20:.0f} MiB to sort one window"
 
 
 def test_plain_decimals_parse_to_what_float_gives():
@@ -234,7 +252,7 @@ def test_a_line_is_plain_only_where_the_writer_leaves_its_fields_as_they_are():
 
     characters = [chr(code) for code in [*range(0x300), 0x2028, 0x2029, 0xFEFF]]
     for delimiter in ",;\t|":
-        layout = Layout(delimiter.encode(), 3, 1, 2, 1 << 20)
+        layout = Layout(delimiter.encode(), 3, 1, 2, 1 << 20, 1 << 16)
         for character in characters:
             if character in "\n\r" + delimiter:
                 continue

@@ -24,7 +24,12 @@ def expected_calibration_error(probabilities: torch.Tensor, labels: torch.Tensor
                                bins: int = 15) -> float:
     """ECE of the top-1 confidence over equal-width confidence bins."""
     confidence, predicted = probabilities.max(dim=1)
-    correct = (predicted == labels).float()
+    return calibration_error(confidence, predicted == labels, bins)
+
+
+def calibration_error(confidence: torch.Tensor, correct: torch.Tensor, bins: int = 15) -> float:
+    """ECE of stated confidences against whether each answer was right."""
+    correct = correct.float()
     edges = torch.linspace(0, 1, bins + 1)
     ece = torch.zeros(())
     for low, high in zip(edges[:-1], edges[1:], strict=True):

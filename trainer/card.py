@@ -75,3 +75,18 @@ def write_card(onnx_path: Path, task: str, details: dict[str, Any]) -> Path:
     path = onnx_path.with_suffix(".json")
     write_atomically(path, (json.dumps(card, indent=2, sort_keys=False) + "\n").encode())
     return path
+
+
+def amend_card(source: Path, out: Path, section: str, details: dict[str, Any]) -> Path | None:
+    """Copy the card of the model `source` beside `out` (the same model with more
+    metadata), with `section` set to `details` and the command that made it; None when
+    `source` has no card."""
+    card_path = source.with_suffix(".json")
+    if not card_path.is_file():
+        return None
+    card = json.loads(card_path.read_text())
+    card.update(onnx_file=out.name, onnx_bytes=out.stat().st_size)
+    card[section] = {"command": command_line(), **details}
+    path = out.with_suffix(".json")
+    write_atomically(path, (json.dumps(card, indent=2, sort_keys=False) + "\n").encode())
+    return path

@@ -63,6 +63,15 @@ def attach_metadata(model: onnx.ModelProto, metadata: dict[str, Any], path: Path
         entry.key, entry.value = key, value
 
 
+def with_metadata(source: Path, entries: dict[str, Any], out: Path) -> None:
+    """Write the ONNX model `source` to `out` (atomically) with `entries` added to or
+    replacing its metadata; the graph and its weights stay as they are."""
+    model = onnx.load(str(source))
+    metadata: dict[str, Any] = {entry.key: entry.value for entry in model.metadata_props}
+    attach_metadata(model, {**metadata, **entries}, out)
+    write_atomically(out, model.SerializeToString())
+
+
 def parity_difference(module: torch.nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:
     """Max |ONNX Runtime - PyTorch| / max(1, |PyTorch|) over every output for `example`."""
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])

@@ -15,11 +15,14 @@ from typing import Any
 import numpy as np
 
 from batch_classifier.inference.arguments import check_number, check_whole
+from batch_classifier.inference.cities.area import model_area
 from batch_classifier.inference.cities.coordinates import parse_coordinate
+from batch_classifier.inference.cities.lookup import cell_lookup
 from batch_classifier.inference.cities.predict import (
     SEA_CHOICES,
     TopCountries,
     prediction_columns,
+    sea_rule,
     top_countries,
 )
 from batch_classifier.inference.cities.reader import LAT_NAMES, LON_NAMES, find_column
@@ -39,22 +42,51 @@ BATCH_SIZE = 16_384
 class CountryClassifier(TravellingModel):
     """One cities model. `model`: a shipped model's short name ("world", "eu") or an
     .onnx path; `device`: auto, cpu or cuda; `threads`: ONNX Runtime threads (0: one per
-    core). The methods are safe to call again and again. It pickles (for Dask,
-    multiprocessing, Spark) as the model's name, or a custom model's bytes, and its
-    options; each process loads the model once, on first use."""
+    core); `lookup`: answer points in the model's lookup cells from its table (when it
+    has one; False: run the network for every point). The methods are safe to call
+    again and again. It pickles (for Dask, multiprocessing, Spark) as the model's name,
+    or a custom model's bytes, and its options; each process loads the model once, on
+    first use."""
 
     task = "cities"
 
     def __init__(self, model: str | os.PathLike = "world", device: str = "auto",
-                 threads: int = 0):
+                 threads: int = 0, lookup: bool = True):
+        self.use_lookup = bool(lookup)
         self._open(model, device, threads)
 
     @classmethod
-    def wrapping(cls, model: LoadedModel) -> CountryClassifier:
+    def wrapping(cls, model: LoadedModel, lookup: bool = True) -> CountryClassifier:
         """A classifier around a model already loaded (e.g. once per Dask worker)."""
         classifier = cls.__new__(cls)
+        classifier.use_lookup = bool(lookup)
         classifier._wrap(model)
         return classifier
+
+    @property
+    def lookup(self) -> Any:
+        """The model's lookup cells (None when off or the model has none), decoded once
+        per process."""
+        return self._derived()[1]
+
+    @property
+    def area(self) -> Any:
+        """The area the model answers for (None: everywhere), decoded once per process."""
+        return self._derived()[2]
+
+    def _derived(self) -> tuple[LoadedModel, Any, Any]:
+        model = self.model
+        derived = getattr(self, "_derived_cache", None)
+        if derived is None or derived[0] is not model:
+            derived = (model, cell_lookup(model) if self.use_lookup else None,
+                       model_area(model))
+            self._derived_cache = derived
+        return derived
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_derived_cache", None)  # decoded again from the model on the other side
+        return state
 
     @property
     def labels(self) -> list[str]:
@@ -66,7 +98,8 @@ class CountryClassifier(TravellingModel):
         """The top-k countries of valid float (lat, lon) rows, each row's error or None:
         the core that classify-cities and `predict` share."""
         self._check_options(top_k, min_confidence, sea)
-        return top_countries(self.model, latlon, top_k, min_confidence, sea)
+        return top_countries(self.model, latlon, top_k, min_confidence, sea, self.lookup,
+                             self.area)
 
     def predict(self, lat: Sequence[Any] | np.ndarray, lon: Sequence[Any] | np.ndarray,
                 top_k: int = 1, min_confidence: float = 0.0,
@@ -127,6 +160,14 @@ class CountryClassifier(TravellingModel):
             raise UsageError(f"min_confidence {min_confidence} is not in [0, 1]")
         if not isinstance(sea, str) or sea not in SEA_CHOICES:
             raise UsageError(f"sea {sea!r}: choose from {', '.join(SEA_CHOICES)}")
+        if sea != "none" and not self.knows_sea:
+            raise UsageError(f"sea {sea!r}: model {self.model.contract.model_name} knows no "
+                             "sea (it has no land distance)")
+
+    @property
+    def knows_sea(self) -> bool:
+        """Whether the model tells open sea (its points there get no country)."""
+        return sea_rule(self.model) is not None
 
     def _columns(self, top: TopCountries, valid: list[int],
                  errors: list[RowError | None]) -> Predictions:

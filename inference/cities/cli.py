@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from tqdm import tqdm
 
 from batch_classifier.inference.cities.classifier import CountryClassifier
@@ -64,7 +65,8 @@ from batch_classifier.inference.report.run import REPORT_OPTION, check_report, r
 @click.option("--sea", type=click.Choice(SEA_CHOICES), default="none", show_default=True,
               help="A point at open sea (beyond 12 nautical miles of any land) gets no "
                    "country and the error 'open sea: nearest land ~N km' (none), or the "
-                   "nearest country anyway (nearest).")
+                   "nearest country anyway (nearest). Only for a model that knows the sea "
+                   "(world).")
 @click.option("--batch-size", type=click.IntRange(1), default=65536, show_default=True,
               help="Rows read and classified at a time (memory stays flat).")
 @click.option("--threads", type=click.IntRange(0), default=MODEL_THREADS, show_default=True,
@@ -112,6 +114,10 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
         csv_file = single_input(csv_files)
         classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)
         model = classifier.model
+        if not classifier.knows_sea and click.get_current_context().get_parameter_source(
+                "sea") is ParameterSource.COMMANDLINE:
+            raise UsageError(f"--sea: model {model.contract.model_name} knows no sea (it "
+                             "has no land distance); leave --sea out")
         if top_k > len(model.contract.labels):
             raise UsageError(f"--top-k {top_k}: the model knows only "
                              f"{len(model.contract.labels)} countries")

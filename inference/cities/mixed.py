@@ -23,6 +23,9 @@ from batch_classifier.inference.cities.reader import (
 from batch_classifier.inference.cities.records import MAX_LINE_CHARS
 
 WINDOW_BYTES = 1 << 22  # raw bytes sorted at a time
+# and at most this many lines: numpy's work arrays grow with the lines (~150 bytes each
+# while parsing), so a window of very short rows must not be sorted all at once
+WINDOW_LINES = 1 << 16
 CHUNK_BYTES = 1 << 22  # a chunk also ends once its fast rows hold this many input bytes
 # Runs shorter than MIN_RUN rows between lines that are not plain do not pay for sorting
 # again each time: the careful reader then takes 1, 2, 4, ... rows before the next try.
@@ -58,7 +61,7 @@ class MixedChunks:
         self._input = table.input_lines
         self._size = size
         self._layout = Layout(table.delimiter.encode(), len(table.header), table.lat_index,
-                              table.lon_index, MAX_LINE_CHARS)
+                              table.lon_index, MAX_LINE_CHARS, WINDOW_LINES)
         self._sorted: SortedLines | None = None
         self._sorted_refill = -1
         self._careful_at = self._fast_before = np.zeros(0, np.int64)
@@ -124,7 +127,7 @@ class MixedChunks:
         """The sorted lines of the window from `pos`, sorted again only when needed."""
         lines = self._sorted
         if lines is None or self._sorted_refill != self._input.refills or pos > lines.end \
-                or (pos < lines.end
+                or (pos == lines.end and lines.limited) or (pos < lines.end
                     and lines.starts[np.searchsorted(lines.starts, pos)] != pos):
             lines = self._sorted = sort_lines(buffer, pos, eof, self._layout)
             self._sorted_refill = self._input.refills

@@ -44,6 +44,7 @@ class Layout:
     lat_index: int
     lon_index: int
     max_line_bytes: int
+    max_lines: int  # lines sorted at a time
 
 
 @dataclass
@@ -57,6 +58,7 @@ class SortedLines:
     latlon: np.ndarray  # float32 (lat, lon); meaningful on FAST lines
     has_cr: bool
     end: int  # where sorting stopped: a line that is not plain, or the window's end
+    limited: bool = False  # sorting stopped at `max_lines`: the lines from `end` may be plain
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -64,10 +66,13 @@ class SortedLines:
 
 def sort_lines(buffer: bytes, start: int, final: bool, layout: Layout) -> SortedLines:
     """Sort the plain lines of buffer[start:], up to its last whole line (or its end,
-    when `final`: the input ends there)."""
+    when `final`: the input ends there), at most `layout.max_lines` of them."""
     stop = buffer.rfind(b"\n", start) + 1 if not final else len(buffer)
     stop = max(stop, start)
-    stop = _plain_prefix(buffer, start, stop, layout.delimiter)
+    limited_stop = _after_lines(buffer, start, stop, layout.max_lines)
+    limited = limited_stop < stop
+    stop = _plain_prefix(buffer, start, limited_stop, layout.delimiter)
+    limited &= stop == limited_stop
     data = np.frombuffer(buffer, np.uint8, count=stop - start, offset=start)
     newlines = np.flatnonzero(data == _LF)
     nexts = newlines + 1
@@ -83,7 +88,15 @@ def sort_lines(buffer: bytes, start: int, final: bool, layout: Layout) -> Sorted
         ends = ends - ((ends > starts) & (data.take(ends - 1, mode="clip") == _CR))
     kinds, latlon = _kinds(data, starts, ends, layout)
     end = start + (int(nexts[-1]) if len(nexts) else 0)
-    return SortedLines(starts + start, ends + start, nexts + start, kinds, latlon, has_cr, end)
+    return SortedLines(starts + start, ends + start, nexts + start, kinds, latlon, has_cr, end,
+                       limited)
+
+
+def _after_lines(buffer: bytes, start: int, stop: int, count: int) -> int:
+    """Where the first `count` lines of buffer[start:stop] end (`stop` if it holds fewer)."""
+    newlines = np.flatnonzero(np.frombuffer(buffer, np.uint8, count=stop - start,
+                                            offset=start) == _LF)
+    return start + int(newlines[count - 1]) + 1 if len(newlines) > count else stop
 
 
 def _plain_prefix(buffer: bytes, start: int, stop: int, delimiter: bytes) -> int:

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from batch_classifier.inference.cities.area import OUTSIDE_AREA, ModelArea
+from batch_classifier.inference.cities.lookup import CellLookup
 from batch_classifier.inference.errors import ModelContractError, RowError
 from batch_classifier.inference.session import LoadedModel
 
@@ -24,6 +26,10 @@ ROW_MULTIPLE = 16
 MODEL_THREADS = 1
 SEA_CHOICES = ("none", "nearest")  # --sea: what a point at open sea gets
 LOW_CONFIDENCE, OPEN_SEA = "low confidence", "open sea"  # error kinds
+# No open water lies south of this (the southernmost ever seen, in the Bay of Whales, was
+# at about 78.7S): farther from land there is an ice shelf, which the land raster behind
+# a model's distance grid counts as sea (the Ross Ice Shelf at 81.5S, 175W: ~289 km).
+ICE_SHELF_LATITUDE = -78.75
 
 
 @dataclass(frozen=True)
@@ -93,28 +99,50 @@ def run_model(model: LoadedModel, latlon: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.concatenate(probabilities), np.concatenate(land_km) if rule else None
 
 
-def open_sea(model: LoadedModel, land_km: np.ndarray | None) -> np.ndarray | None:
-    """True where a point lies beyond every country's waters (None: the model knows no sea)."""
+def open_sea(model: LoadedModel, land_km: np.ndarray | None,
+             latlon: np.ndarray) -> np.ndarray | None:
+    """True where a point (lat, lon) lies beyond every country's waters and north of the
+    ice shelves (None: the model knows no sea)."""
     rule = sea_rule(model)
-    return None if land_km is None or rule is None else land_km > rule.open_sea_km
+    if land_km is None or rule is None:
+        return None
+    return (land_km > rule.open_sea_km) & (latlon[:, 0] >= ICE_SHELF_LATITUDE)
 
 
 def top_countries(model: LoadedModel, latlon: np.ndarray, top_k: int = 1,
-                  min_confidence: float = 0.0, sea: str = "none") -> TopCountries:
+                  min_confidence: float = 0.0, sea: str = "none",
+                  lookup: CellLookup | None = None, area: ModelArea | None = None,
+                  ) -> TopCountries:
     """The top-k countries of each (lat, lon) row (fewer when the model has fewer). A row
-    the model places at open sea (with `sea="none"`) or whose best probability is below
-    `min_confidence` gets an error instead of a country."""
-    probabilities, land_km = run_model(model, latlon)
-    best, best_probs = _top_k(probabilities, min(top_k, probabilities.shape[1]))
+    the model places at open sea (with `sea="none"`), outside its `area`, or whose best
+    probability is below `min_confidence` gets an error instead of a country. With a
+    `lookup` and top_k 1, rows in its cells take its answer and the model runs for the
+    rest (see lookup.py)."""
+    latlon = np.ascontiguousarray(latlon, dtype=np.float32).reshape(-1, 2)
+    k = min(top_k, len(model.contract.labels))
+    asked = np.arange(len(latlon))
+    if lookup is not None and k == 1:
+        known_labels, known_confidence = lookup.answer(latlon)
+        asked = np.flatnonzero(known_labels < 0)
+    probabilities, land_km = run_model(model, latlon[asked])
+    best, best_probs = _top_k(probabilities, k)
+    if len(asked) < len(latlon):  # the looked-up rows, and the model's answers among them
+        best_asked, probs_asked = best, best_probs
+        best, best_probs = known_labels[:, None], known_confidence[:, None]
+        best[asked], best_probs[asked] = best_asked, probs_asked
     errors: list[RowError | None] = [None] * len(best)
     codes = model.contract.label_codes
     unsure = np.flatnonzero(best_probs[:, 0].astype(np.float64) < min_confidence)
     for i in unsure.tolist():
         errors[i] = RowError(LOW_CONFIDENCE, low_confidence(
             float(best_probs[i, 0]), codes[best[i, 0]], min_confidence))
-    at_sea = open_sea(model, land_km) if sea == "none" else None
-    for i in np.flatnonzero(at_sea).tolist() if at_sea is not None else ():
-        errors[i] = RowError(OPEN_SEA, f"open sea: nearest land ~{land_km[i]:.0f} km")
+    at_sea = open_sea(model, land_km, latlon[asked]) if sea == "none" else None
+    for j in np.flatnonzero(at_sea).tolist() if at_sea is not None else ():
+        errors[int(asked[j])] = RowError(OPEN_SEA, f"open sea: nearest land ~{land_km[j]:.0f} km")
+    if area is not None:
+        message = area.message(model.contract.model_name)
+        for i in np.flatnonzero(~area.contains(latlon)).tolist():
+            errors[i] = RowError(OUTSIDE_AREA, message)
     return TopCountries(best, best_probs, errors)
 
 

@@ -9,6 +9,7 @@ import click
 
 from batch_classifier.inference.cli_common import stack_options
 from batch_classifier.trainer.card import prepare_run_folder
+from batch_classifier.trainer.cities.annotate import area, lookup
 from batch_classifier.trainer.cities.data import (
     CitiesData,
     add_training_points,
@@ -127,6 +128,10 @@ def fit(data_source: str, country_col: str | None, out: Path | None, name: str,
                f"  -> {onnx_path} ({onnx_path.stat().st_size / 1024:.0f} KiB)")
 
 
+main.add_command(lookup)
+main.add_command(area)
+
+
 def with_land_and_sea(data: CitiesData, config: CitiesConfig,
                       raster: LandRaster | None = None,
                       ) -> tuple[CitiesData, GlobeReference | None, LandDistance | None]:
@@ -220,15 +225,19 @@ def gradients(data_source: str, country_col: str | None, depths: tuple[int, ...]
               help="Also report accuracy for points this close to the ±180° meridian.")
 @click.option("--globe", is_flag=True,
               help="Also: accuracy as classify-cities shows it (open sea = no country) and "
-                   "near coasts; open-sea points > 200 km from every GeoNames place without "
-                   "a country; Antarctic land as AQ; accuracy, ECE and confidence by "
-                   "distance to data on uniform land points (truth: the nearest GeoNames "
-                   "place's country). Points are sampled with the split's own seed.")
+                   "near coasts; open-sea points > 200 km from every GeoNames place (north "
+                   "of the ice shelves, 78.75S) without a country; Antarctic land as AQ; "
+                   "accuracy, ECE and confidence by distance to data on uniform land "
+                   "points (truth: the nearest GeoNames place's country). Points are "
+                   "sampled with the split's own seed.")
 @click.option("--globe-points", type=click.IntRange(100), default=20000, show_default=True,
               help="Sea and land points sampled for --globe (each).")
+@click.option("--lookup/--no-lookup", default=True, show_default=True,
+              help="Answer points in the model's lookup cells from its table, as "
+                   "classify-cities does (--no-lookup: the network for every point).")
 def evaluate(model_path: str, data_source: str, country_col: str | None, split: str,
              aliases: tuple[str, ...], antimeridian_km: tuple[float, ...], globe: bool,
-             globe_points: int) -> None:
+             globe_points: int, lookup: bool) -> None:
     """Accuracy (by ISO code) of an exported model on a split of any data source."""
     from batch_classifier.trainer.cities.evaluate import evaluate_model
 
@@ -238,7 +247,7 @@ def evaluate(model_path: str, data_source: str, country_col: str | None, split: 
     except ValueError:
         raise click.UsageError("--alias takes FROM=TO") from None
     result = evaluate_model(model_path, getattr(data, split), data.codes, mapping,
-                            antimeridian_km)
+                            antimeridian_km, lookup)
     click.echo(f"{model_path} on {data.source} {split}: accuracy {result.accuracy:.4f} "
                f"({result.n} points)")
     for km, (n, accuracy) in result.antimeridian.items():
@@ -247,14 +256,14 @@ def evaluate(model_path: str, data_source: str, country_col: str | None, split: 
     if result.codes_unknown_to_model:
         click.echo(f"codes the model cannot predict: {', '.join(result.codes_unknown_to_model)}")
     if globe:
-        from batch_classifier.inference.session import load_model
+        from batch_classifier.inference.cities.classifier import CountryClassifier
         from batch_classifier.trainer.cities.globe_metrics import globe_metrics
 
         reference = load_geonames()
         reference_globe = GlobeReference.build(load_land_raster(), reference, reference.train)
-        figures = globe_metrics(load_model(model_path, device="cpu", task="cities"),
-                                getattr(data, split), data.codes, reference_globe, split,
-                                globe_points, mapping)
+        classifier = CountryClassifier(model_path, device="cpu", lookup=lookup)
+        figures = globe_metrics(classifier.model, getattr(data, split), data.codes,
+                                reference_globe, split, globe_points, mapping, classifier.lookup)
         for key, value in figures.items():
             click.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else
                        f"  {key}: {value}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from batch_classifier.inference.session import load_model
+from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.trainer.cities.splits import CitySplit
 
 EARTH_RADIUS_KM = 6371.0
@@ -33,13 +33,15 @@ def antimeridian_distance_km(latlon: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(model_path: str, split: CitySplit, codes: list[str],
-                   aliases: dict[str, str],
-                   antimeridian_km: tuple[float, ...] = (20.0,)) -> Evaluation:
-    """Compare the model's ISO codes (after `aliases`, e.g. XK->RS) with the split's."""
-    model = load_model(model_path, device="cpu", task="cities")
-    predicted_codes = np.array([aliases.get(c, c) for c in model.contract.label_codes])
-    predicted = np.concatenate([
-        predicted_codes[model.run(split.latlon[i:i + 65536]).argmax(1)]
+                   aliases: dict[str, str], antimeridian_km: tuple[float, ...] = (20.0,),
+                   lookup: bool = True) -> Evaluation:
+    """Compare the model's best ISO codes (after `aliases`, e.g. XK->RS) with the
+    split's, as the inference core gives them (from the model's cell lookup where it
+    has one, unless `lookup` is False)."""
+    classifier = CountryClassifier(model_path, device="cpu", lookup=lookup)
+    predicted_codes = np.array([aliases.get(c, c) for c in classifier.model.contract.label_codes])
+    predicted = np.concatenate([np.zeros(0, predicted_codes.dtype)] + [
+        predicted_codes[classifier.top(split.latlon[i:i + 65536]).best[:, 0]]
         for i in range(0, len(split), 65536)])
     truth = np.array(codes)[split.labels]
     correct = predicted == truth

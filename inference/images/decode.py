@@ -16,15 +16,31 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from batch_classifier.inference.errors import RowError
+from batch_classifier.inference.images.budget import ByteBudget, return_freed_memory
+from batch_classifier.inference.images.levels import (
+    UnknownScaleError,
+    eight_bit,
+    is_deep,
+    white_level,
+)
+from batch_classifier.inference.images.reduce import decoding_bytes, reduced
 
 DEFAULT_MAX_PIXELS = 100_000_000
 # A size check of our own (below) is the real guard; this keeps PIL from refusing first.
 Image.MAX_IMAGE_PIXELS = None
 WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
 MAX_RESIZE_AREA = 16  # the resized image before its centre crop: at most this many squares
+# What all the threads of a process that decode hold together (an image that needs more
+# than this decodes alone): a 9000 x 9000 16-bit PNG takes ~170 MB.
+DECODING_BUDGET = ByteBudget(256 << 20)
+RETURN_FREED_ABOVE = 32 << 20  # after a decode that held more, freed memory goes back
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_90}  # EXIF orientation -> the transpose undoing it
 
 
 def _openable(wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -92,14 +108,33 @@ def load_rgb(path: str | Path | IO[bytes], size: int,
                         "decompression bomb", f"decompression bomb: {width}x{height} pixels "
                         f"is over the limit of {max_pixels:,}")
                 image.draft("RGB", (size, size))
-                image = ImageOps.exif_transpose(image)
-                return square(to_rgb(image), size)
+                footprint = decoding_bytes(image, size)
+                with DECODING_BUDGET.reserve(footprint):
+                    try:
+                        return _model_input(image, size)
+                    finally:
+                        image.close()  # its pixels go before its share of the budget
+                        if footprint > RETURN_FREED_ABOVE:
+                            return_freed_memory()
     except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
         raise _unidentified(path) from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError("broken image", f"broken image ({_reason(exc)})") from None
+
+
+def _model_input(image: Image.Image, size: int) -> np.ndarray:
+    """An opened image as load_rgb returns it, reduced first when it is large (see
+    reduce.py), so that no conversion copies the whole decoded image."""
+    transpose = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+    try:
+        white = white_level(image) if is_deep(image.mode) else None
+    except UnknownScaleError as exc:
+        raise ImageDecodeError("unsupported pixel values",
+                               f"unsupported pixel values: {exc}") from None
+    image = to_rgb(reduced(image, size, white), white)
+    return square(image if transpose is None else image.transpose(transpose), size)
 
 
 def _unidentified(path: str | Path | IO[bytes]) -> ImageDecodeError:
@@ -130,12 +165,11 @@ def _first_bytes(path: str | Path | IO[bytes]) -> bytes:
         return handle.read(16)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any PIL mode as 8-bit RGB: 16/32-bit scaled down, transparency over white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+def to_rgb(image: Image.Image, white: float | None = None) -> Image.Image:
+    """Any PIL mode as 8-bit RGB: 16/32-bit and float scaled down (by `white`, else by
+    levels.white_level), transparency over white."""
+    if is_deep(image.mode):
+        image = eight_bit(image, white or white_level(image))
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -1,0 +1,81 @@
+"""Small poison images: a PNG of a few hundred KB that decodes to hundreds of MB. The
+threads that decode share one byte budget, so memory does not grow with their number,
+and such a file is a row like any other, locally and on a Dask worker with a memory
+limit."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from batch_classifier.inference.images.cli import main as classify_images
+from tests.jobs_support import brightness_model, cli_code, peak_rss_mib, write_images
+
+
+def poison_png(path: Path, side: int, color_type: int = 0) -> Path:
+    """A side x side 16-bit PNG of zeros (grey, or RGBA with `color_type` 6): a few
+    hundred KB on disk, side * side * 2 (or 8) bytes decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    row = b"\0" * (1 + side * (2 if color_type == 0 else 8))  # filter byte, then samples
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data)
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def poisoned(tmp_path) -> Path:
+    """Ten good images and eight poison ones (4000 x 4000, 16-bit: six grey, two RGBA)."""
+    folder = tmp_path / "in"
+    write_images(folder, 10)
+    for i in range(8):
+        poison_png(folder / f"poison {i}.png", 4000, 6 if i % 4 == 3 else 0)
+    return folder
+
+
+def classified(out: Path) -> dict[str, dict[str, str]]:
+    with open(out, encoding="utf-8", newline="") as handle:
+        return {row["path"]: row for row in csv.DictReader(handle)}
+
+
+def test_poison_images_decode_in_bounded_memory_whatever_the_threads(tmp_path, poisoned):
+    """Eight threads used to hold eight decoded poisons at once (with their float and
+    RGBA copies: ~3 GB); now the decoding threads share a budget."""
+    model = brightness_model(tmp_path / "bright.onnx")
+    out = tmp_path / "out.csv"
+    result, peak = peak_rss_mib(cli_code("images"), poisoned, "--model", model,
+                                "--workers", "8", "-q", "-o", out)
+    assert result.returncode == 0, result.stderr
+    rows = classified(out)
+    assert len(rows) == 18 and all(row["label"] for row in rows.values())
+    assert peak < 512, f"peak {peak:.0f} MiB"
+
+
+def test_poison_images_on_a_dask_worker_with_a_memory_limit(tmp_path, poisoned):
+    """The worker used to be killed for memory again and again (KilledWorker), and the
+    good files of its parts were never classified."""
+    distributed = pytest.importorskip("distributed")
+    model = brightness_model(tmp_path / "bright.onnx")
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  memory_limit="900MiB", dashboard_address=None,
+                                  silence_logs=logging.CRITICAL) as cluster:
+        result = CliRunner().invoke(classify_images, [
+            str(poisoned), "--model", str(model), "--dask", cluster.scheduler_address,
+            "--files-per-task", "6", "--workers", "4", "-q", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {}
+    for part in sorted(out.glob("part-*.csv")):
+        rows |= classified(part)
+    assert len(rows) == 18 and all(row["label"] for row in rows.values())

@@ -79,3 +79,41 @@ def test_poison_images_on_a_dask_worker_with_a_memory_limit(tmp_path, poisoned):
     for part in sorted(out.glob("part-*.csv")):
         rows |= classified(part)
     assert len(rows) == 18 and all(row["label"] for row in rows.values())
+
+
+@pytest.mark.parametrize(("mode", "orientation"), [("RGB", 6), ("RGBA", 3), ("P", 8),
+                                                    ("I;16", 1), ("LA", 5)])
+def test_a_large_image_reduced_while_decoding_looks_as_a_direct_resize(tmp_path, mode,
+                                                                       orientation):
+    """Reduced first (box averages, tile by tile), then resized: the pixels of one bicubic
+    resize of the whole image, up to small differences, in its EXIF orientation."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    from batch_classifier.inference.images.decode import load_rgb, square
+
+    size = 64
+    y, x = np.mgrid[0:1500, 0:2100]
+    rgb = np.stack([x * 255 // 2100, y * 255 // 1500, (x + y) * 255 // 3600], axis=-1)
+    image = Image.fromarray(rgb.astype(np.uint8))
+    if mode == "RGBA":
+        image.putalpha(Image.fromarray((y * 255 // 1500).astype(np.uint8)))
+    elif mode == "LA":
+        image = image.convert("LA")
+    elif mode == "P":
+        image = image.quantize(64)
+    elif mode == "I;16":
+        image = Image.fromarray((x * 30 + y).astype(np.uint16))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "big.png"
+    image.save(path, exif=exif)
+    with Image.open(path) as opened:
+        want = ImageOps.exif_transpose(opened)
+        if mode == "I;16":
+            want = Image.fromarray((np.asarray(want) / 65535 * 255 + 0.5).astype(np.uint8))
+        want = want.convert("RGBA")
+        want = square(Image.alpha_composite(Image.new("RGBA", want.size, "white"), want)
+                      .convert("RGB"), size).astype(int)
+    got = load_rgb(path, size).astype(int)
+    assert np.abs(got - want).max() <= 4 and np.abs(got - want).mean() < 0.5

@@ -26,7 +26,7 @@ from batch_classifier.inference.images.levels import (
     is_deep,
     white_level,
 )
-from batch_classifier.inference.images.reduce import decoding_bytes, reduced
+from batch_classifier.inference.images.reduce import decoding_bytes, reduced, reduction
 
 DEFAULT_MAX_PIXELS = 100_000_000
 # A size check of our own (below) is the real guard; this keeps PIL from refusing first.
@@ -41,6 +41,8 @@ ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_18
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
                 8: Image.Transpose.ROTATE_90}  # EXIF orientation -> the transpose undoing it
+SWAPS_AXES = (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90,
+              Image.Transpose.ROTATE_270)
 
 
 def _openable(wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -133,8 +135,12 @@ def _model_input(image: Image.Image, size: int) -> np.ndarray:
     except UnknownScaleError as exc:
         raise ImageDecodeError("unsupported pixel values",
                                f"unsupported pixel values: {exc}") from None
+    full_size = image.size
     image = to_rgb(reduced(image, size, white), white)
-    return square(image if transpose is None else image.transpose(transpose), size)
+    if transpose is not None:
+        image = image.transpose(transpose)
+        full_size = full_size[::-1] if transpose in SWAPS_AXES else full_size
+    return square(image, size, full_size)
 
 
 def _unidentified(path: str | Path | IO[bytes]) -> ImageDecodeError:
@@ -179,20 +185,24 @@ def to_rgb(image: Image.Image, white: float | None = None) -> Image.Image:
     return image.convert("RGB")
 
 
-def square(image: Image.Image, size: int) -> np.ndarray:
+def square(image: Image.Image, size: int, full_size: tuple[int, int] | None = None,
+           ) -> np.ndarray:
     """Shorter side to `size`, then the centre `size` x `size` crop.
 
     When the resized image would be larger than MAX_RESIZE_AREA squares (a thin image:
     12,000 x 1 would become 3,072,000 x 256), only the source region under the crop is
     resampled, at the same scale: the cost stays that of one square, whatever the shape.
+    `full_size`: the size of the image that `image` was reduced from (reduce.reduced);
+    the crop is then that image's, resampled from the reduced one.
     """
-    width, height = image.size
+    width, height = full_size or image.size
+    factor = reduction(full_size, size) if full_size else 1
     if (width, height) != (size, size):
         scale = size / min(width, height)
         new = (max(size, round(width * scale)), max(size, round(height * scale)))
         left, top = (new[0] - size) // 2, (new[1] - size) // 2
-        if new[0] * new[1] > MAX_RESIZE_AREA * size * size:
-            x, y = width / new[0], height / new[1]
+        if factor > 1 or new[0] * new[1] > MAX_RESIZE_AREA * size * size:
+            x, y = width / new[0] / factor, height / new[1] / factor
             box = (left * x, top * y, (left + size) * x, (top + size) * y)
             image = image.resize((size, size), Image.BICUBIC, box=box)
         else:

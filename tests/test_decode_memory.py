@@ -69,7 +69,7 @@ def test_poison_images_on_a_dask_worker_with_a_memory_limit(tmp_path, poisoned):
     model = brightness_model(tmp_path / "bright.onnx")
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                                  memory_limit="900MiB", dashboard_address=None,
+                                  memory_limit="900MiB", dashboard_address="127.0.0.1:0",
                                   silence_logs=logging.CRITICAL) as cluster:
         result = CliRunner().invoke(classify_images, [
             str(poisoned), "--model", str(model), "--dask", cluster.scheduler_address,

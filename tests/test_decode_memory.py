@@ -81,6 +81,26 @@ def test_poison_images_on_a_dask_worker_with_a_memory_limit(tmp_path, poisoned):
     assert len(rows) == 18 and all(row["label"] for row in rows.values())
 
 
+def test_an_image_that_would_take_too_much_memory_is_its_rows_error(tmp_path):
+    """A 2 KB lossless WebP of 8000 x 8000 pixels used to take ~1 GB to decode (libwebp
+    holds several copies): now it is refused from its header, and the others go on."""
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    write_images(folder, 4)
+    Image.new("RGB", (8000, 8000), (10, 20, 30)).save(folder / "bomb.webp", lossless=True)
+    assert (folder / "bomb.webp").stat().st_size < 10_000
+    model = brightness_model(tmp_path / "bright.onnx")
+    out = tmp_path / "out.csv"
+    result, peak = peak_rss_mib(cli_code("images"), folder, "--model", model, "-q", "-o", out)
+    assert result.returncode == 1, result.stderr
+    rows = classified(out)
+    bomb = rows.pop(str(folder / "bomb.webp"))
+    assert bomb["error"].startswith("too large to decode: 8000x8000 WEBP pixels need ~")
+    assert len(rows) == 4 and all(row["label"] for row in rows.values())
+    assert peak < 400, f"peak {peak:.0f} MiB"
+
+
 @pytest.mark.parametrize(("mode", "orientation"), [("RGB", 6), ("RGBA", 3), ("P", 8),
                                                     ("I;16", 1), ("LA", 5)])
 def test_a_large_image_reduced_while_decoding_looks_as_a_direct_resize(tmp_path, mode,

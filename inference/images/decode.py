@@ -36,6 +36,7 @@ MAX_RESIZE_AREA = 16  # the resized image before its centre crop: at most this m
 # What all the threads of a process that decode hold together (an image that needs more
 # than this decodes alone): a 9000 x 9000 16-bit PNG takes ~170 MB.
 DECODING_BUDGET = ByteBudget(256 << 20)
+MAX_DECODING_BYTES = 640 << 20  # an image that needs more is refused (a 100 MP RGBA PNG: 414)
 RETURN_FREED_ABOVE = 32 << 20  # after a decode that held more, freed memory goes back
 ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
@@ -111,6 +112,11 @@ def load_rgb(path: str | Path | IO[bytes], size: int,
                         f"is over the limit of {max_pixels:,}")
                 image.draft("RGB", (size, size))
                 footprint = decoding_bytes(image, size)
+                if footprint > MAX_DECODING_BYTES:
+                    raise ImageDecodeError(
+                        "too large to decode", f"too large to decode: {width}x{height} "
+                        f"{image.format} pixels need ~{footprint >> 20} MiB, over the "
+                        f"{MAX_DECODING_BYTES >> 20} MiB one image may take")
                 with DECODING_BUDGET.reserve(footprint):
                     try:
                         return _model_input(image, size)

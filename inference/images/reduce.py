@@ -17,6 +17,10 @@ from batch_classifier.inference.images.levels import TILE, eight_bit, is_deep, t
 
 REDUCING_GAP = 3  # the reduced image keeps its shorter side at least this many times `size`
 BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}  # else 4
+# Copies of the decoded pixels a format's decoder holds at once (measured: an 8000 x 8000
+# WebP holds ~3.8 times its pixels, being decoded into libwebp's buffer, copied out and
+# unpacked; an AVIF ~2.2 times); others decode into the image itself.
+DECODER_COPIES = {"WEBP": 4, "AVIF": 3, "HEIF": 3}
 WORKING_BYTES_PER_PIXEL = 24  # copies made of the (reduced) image: 8-bit, RGBA, over white, RGB
 DEEP_TILE_BYTES = 4 * TILE * TILE * 8  # a deep tile's float64 copies while it is converted
 
@@ -32,7 +36,8 @@ def decoding_bytes(image: Image.Image, size: int) -> int:
     and making it the model's input holds at its peak, in bytes."""
     width, height = image.size
     factor = reduction(image.size, size)
-    decoded = width * height * BYTES_PER_PIXEL.get(image.mode, 4)
+    decoded = (width * height * BYTES_PER_PIXEL.get(image.mode, 4)
+               * DECODER_COPIES.get(image.format or "", 1))
     worked = math.ceil(width / factor) * math.ceil(height / factor) * WORKING_BYTES_PER_PIXEL
     deep = DEEP_TILE_BYTES if is_deep(image.mode) else 0
     return decoded + worked + min(deep, width * height * 32)

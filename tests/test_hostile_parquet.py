@@ -4,13 +4,14 @@ the output is written."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from tests.jobs_support import CLASSIFY_CITIES, read_rows, run_cli
+from tests.jobs_support import CLASSIFY_CITIES, finished, read_rows, run_cli
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -89,6 +90,23 @@ def test_a_corrupt_page_is_one_line_naming_its_row_group(tmp_path, cities_model,
     assert "row group 3 of 4" in lines[-1] and "rows 2001-3000" in lines[-1], lines[-1]
     assert out.read_text() == "yesterday\n"  # the previous output is kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.csv"]
+
+
+def test_a_corrupt_page_in_a_dask_part_is_one_line_too(tmp_path, cities_model):
+    distributed = pytest.importorskip("distributed")
+    source = tmp_path / "in.parquet"
+    rng = np.random.default_rng(0)
+    pq.write_table(pa.table({"lat": rng.uniform(40, 50, 4000), "lon": rng.uniform(0, 9, 4000)}),
+                   source, row_group_size=1000, compression="none")
+    corrupt_page(source, 1, "header")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address="127.0.0.1:0",
+                                  silence_logs=logging.CRITICAL) as cluster:
+        result = run_cli(source, "--model", cities_model, "--dask", cluster.scheduler_address,
+                         "-o", tmp_path / "out", "-q")
+    finished(result, 2)
+    lines = result.output.strip().splitlines()
+    assert len(lines) <= 2 and "row group 2 of 4 (rows 1001-2000) cannot be read" in lines[-1]
 
 
 DISK_FULL = """

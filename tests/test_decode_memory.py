@@ -137,3 +137,31 @@ def test_a_large_image_reduced_while_decoding_looks_as_a_direct_resize(tmp_path,
                       .convert("RGB"), size).astype(int)
     got = load_rgb(path, size).astype(int)
     assert np.abs(got - want).max() <= 4 and np.abs(got - want).mean() < 0.5
+
+
+def test_the_budget_holds_at_most_its_capacity_or_one_larger_reservation():
+    import threading
+    import time
+
+    from batch_classifier.inference.images.budget import ByteBudget
+
+    budget = ByteBudget(100)
+    held, peaks, lock = [], [], threading.Lock()
+
+    def work(nbytes: int) -> None:
+        with budget.reserve(nbytes):
+            with lock:
+                held.append(nbytes)
+                peaks.append((sum(held), len(held)))
+            time.sleep(0.01)
+            with lock:
+                held.remove(nbytes)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in [30, 40, 150, 60, 20] * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(peaks) == 20 and not held
+    assert all(total <= 100 or count == 1 for total, count in peaks), peaks
+    assert max(count for _, count in peaks) > 1  # small ones do run together

@@ -5,7 +5,6 @@ hold before doing it, so that what they hold together stays bounded however many
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -48,7 +47,7 @@ class ByteBudget:
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, or None where the C library has none (musl, macOS)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
     except (OSError, AttributeError):
         return None
 

@@ -16,15 +16,34 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from batch_classifier.inference.errors import RowError
+from batch_classifier.inference.images.budget import ByteBudget, return_freed_memory
+from batch_classifier.inference.images.levels import (
+    UnknownScaleError,
+    eight_bit,
+    is_deep,
+    white_level,
+)
+from batch_classifier.inference.images.reduce import decoding_bytes, reduced, reduction
 
 DEFAULT_MAX_PIXELS = 100_000_000
 # A size check of our own (below) is the real guard; this keeps PIL from refusing first.
 Image.MAX_IMAGE_PIXELS = None
 WANTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
 MAX_RESIZE_AREA = 16  # the resized image before its centre crop: at most this many squares
+# What all the threads of a process that decode hold together (an image that needs more
+# than this decodes alone): a 9000 x 9000 16-bit PNG takes ~170 MB.
+DECODING_BUDGET = ByteBudget(256 << 20)
+MAX_DECODING_BYTES = 640 << 20  # an image that needs more is refused (a 100 MP RGBA PNG: 414)
+RETURN_FREED_ABOVE = 32 << 20  # after a decode that held more, freed memory goes back
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_90}  # EXIF orientation -> the transpose undoing it
+SWAPS_AXES = (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90,
+              Image.Transpose.ROTATE_270)
 
 
 def _openable(wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -92,14 +111,42 @@ def load_rgb(path: str | Path | IO[bytes], size: int,
                         "decompression bomb", f"decompression bomb: {width}x{height} pixels "
                         f"is over the limit of {max_pixels:,}")
                 image.draft("RGB", (size, size))
-                image = ImageOps.exif_transpose(image)
-                return square(to_rgb(image), size)
+                footprint = decoding_bytes(image, size)
+                if footprint > MAX_DECODING_BYTES:
+                    raise ImageDecodeError(
+                        "too large to decode", f"too large to decode: {width}x{height} "
+                        f"{image.format} pixels need ~{footprint >> 20} MiB, over the "
+                        f"{MAX_DECODING_BYTES >> 20} MiB one image may take")
+                with DECODING_BUDGET.reserve(footprint):
+                    try:
+                        return _model_input(image, size)
+                    finally:
+                        image.close()  # its pixels go before its share of the budget
+                        if footprint > RETURN_FREED_ABOVE:
+                            return_freed_memory()
     except (ImageDecodeError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # the file itself, not its content: the caller says which
     except UnidentifiedImageError:
         raise _unidentified(path) from None
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError("broken image", f"broken image ({_reason(exc)})") from None
+
+
+def _model_input(image: Image.Image, size: int) -> np.ndarray:
+    """An opened image as load_rgb returns it, reduced first when it is large (see
+    reduce.py), so that no conversion copies the whole decoded image."""
+    transpose = ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+    try:
+        white = white_level(image) if is_deep(image.mode) else None
+    except UnknownScaleError as exc:
+        raise ImageDecodeError("unsupported pixel values",
+                               f"unsupported pixel values: {exc}") from None
+    full_size = image.size
+    image = to_rgb(reduced(image, size, white), white)
+    if transpose is not None:
+        image = image.transpose(transpose)
+        full_size = full_size[::-1] if transpose in SWAPS_AXES else full_size
+    return square(image, size, full_size)
 
 
 def _unidentified(path: str | Path | IO[bytes]) -> ImageDecodeError:
@@ -130,12 +177,11 @@ def _first_bytes(path: str | Path | IO[bytes]) -> bytes:
         return handle.read(16)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any PIL mode as 8-bit RGB: 16/32-bit scaled down, transparency over white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+def to_rgb(image: Image.Image, white: float | None = None) -> Image.Image:
+    """Any PIL mode as 8-bit RGB: 16/32-bit and float scaled down (by `white`, else by
+    levels.white_level), transparency over white."""
+    if is_deep(image.mode):
+        image = eight_bit(image, white or white_level(image))
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -145,20 +191,24 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def square(image: Image.Image, size: int) -> np.ndarray:
+def square(image: Image.Image, size: int, full_size: tuple[int, int] | None = None,
+           ) -> np.ndarray:
     """Shorter side to `size`, then the centre `size` x `size` crop.
 
     When the resized image would be larger than MAX_RESIZE_AREA squares (a thin image:
     12,000 x 1 would become 3,072,000 x 256), only the source region under the crop is
     resampled, at the same scale: the cost stays that of one square, whatever the shape.
+    `full_size`: the size of the image that `image` was reduced from (reduce.reduced);
+    the crop is then that image's, resampled from the reduced one.
     """
-    width, height = image.size
+    width, height = full_size or image.size
+    factor = reduction(full_size, size) if full_size else 1
     if (width, height) != (size, size):
         scale = size / min(width, height)
         new = (max(size, round(width * scale)), max(size, round(height * scale)))
         left, top = (new[0] - size) // 2, (new[1] - size) // 2
-        if new[0] * new[1] > MAX_RESIZE_AREA * size * size:
-            x, y = width / new[0], height / new[1]
+        if factor > 1 or new[0] * new[1] > MAX_RESIZE_AREA * size * size:
+            x, y = width / new[0] / factor, height / new[1] / factor
             box = (left * x, top * y, (left + size) * x, (top + size) * y)
             image = image.resize((size, size), Image.BICUBIC, box=box)
         else:

@@ -23,6 +23,7 @@ from batch_classifier.inference.cities.reader import (
     CoordinateChunk,
     find_column,
 )
+from batch_classifier.inference.cities.records import short
 from batch_classifier.inference.errors import RowError, UsageError
 from batch_classifier.inference.parquet import pyarrow_parquet
 
@@ -76,10 +77,19 @@ class ParquetCoordinates:
                 return
 
     def chunks(self, size: int) -> Iterator[CoordinateChunk]:
-        """Chunks of at most `size` rows, after those `skipped_rows` passed over."""
+        """Chunks of at most `size` rows, after those `skipped_rows` passed over. Data
+        that cannot be read (a corrupt page behind an intact footer) is a UsageError
+        naming its row group."""
         row = self._first_row
         to_skip = self._skipped
-        for batch in self._file.iter_batches(batch_size=size, row_groups=self._row_groups):
+        batches = self._file.iter_batches(batch_size=size, row_groups=self._row_groups)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, self._pa.ArrowException) as exc:
+                raise self._unreadable(row, exc) from None
+            if batch is None:
+                return
             passed = min(to_skip, batch.num_rows)
             to_skip -= passed
             row += passed
@@ -87,8 +97,30 @@ class ParquetCoordinates:
                 yield self._chunk(batch.slice(passed), row)
                 row += batch.num_rows - passed
 
+    def _unreadable(self, row: int, exc: BaseException) -> UsageError:
+        """The error for data that failed to read at file row `row` or after: the first
+        row group from there that does not read, found by reading them again."""
+        metadata = self._file.metadata
+        ends = np.cumsum([metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)])
+        groups = self._row_groups if self._row_groups is not None else range(len(ends))
+        suspects = [g for g in groups if ends[g] >= row]
+        bad = next((g for g in suspects if not self._readable(g)), suspects[0] if suspects else 0)
+        first = int(ends[bad - 1]) + 1 if bad else 1
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return UsageError(f"{self.source}: row group {bad + 1} of {len(ends)} (rows {first}-"
+                          f"{int(ends[bad])}) cannot be read, the file is corrupt ({reason})")
+
+    def _readable(self, group: int) -> bool:
+        try:
+            for _ in self._file.iter_batches(batch_size=SKIP_BATCH, row_groups=[group]):
+                pass
+        except (OSError, self._pa.ArrowException):
+            return False
+        return True
+
     def _chunk(self, batch: Any, first_row: int) -> CoordinateChunk:
-        columns = [self._texts(column) for column in batch.columns]
+        columns, bad_bytes = zip(*(self._texts(column, name) for column, name in
+                                   zip(batch.columns, self.header, strict=True)), strict=True)
         rows = [list(fields) for fields in zip(*columns, strict=True)]
         latlon = np.empty((len(rows), 2), dtype=np.float32)
         errors: list[RowError | None] = []
@@ -96,23 +128,43 @@ class ParquetCoordinates:
                                                      columns[self.lon_index], strict=True)):
             lat, lon, error = parse_latlon(lat_text, lon_text)
             latlon[i] = lat, lon
-            errors.append(error)
+            errors.append(next((found[i] for found in bad_bytes if i in found), error))
         numbers = list(range(first_row, first_row + len(rows)))
         return CoordinateChunk(numbers, rows, latlon, errors, unit="row")
 
-    def _texts(self, column: Any) -> list[str]:
-        """A column's values as CSV-like text."""
+    def _texts(self, column: Any, name: str) -> tuple[list[str], dict[int, RowError]]:
+        """A column's values as CSV-like text, and the errors of the values that are
+        bytes but not UTF-8 (shown with U+FFFD, as a CSV's), by position. Each value is
+        converted alone when the column as a whole cannot be, so that the text of a row
+        never depends on the others read with it."""
         pa = self._pa
         if pa.types.is_floating(column.type):
             values = column.to_numpy(zero_copy_only=False)
             nulls = column.is_null().to_numpy(zero_copy_only=False)
             return ["" if null else _positional(value) for value, null in zip(values, nulls,
-                                                                              strict=True)]
+                                                                              strict=True)], {}
         try:
             texts = column.cast(pa.string()).to_pylist()
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-            texts = [None if value is None else str(value) for value in column.to_pylist()]
-        return ["" if text is None else text for text in texts]
+            return _value_texts(column.to_pylist(), name)
+        return ["" if text is None else text for text in texts], {}
+
+
+def _value_texts(values: list[Any], name: str) -> tuple[list[str], dict[int, RowError]]:
+    texts: list[str] = []
+    errors: dict[int, RowError] = {}
+    for i, value in enumerate(values):
+        if isinstance(value, bytes):
+            try:
+                texts.append(value.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                texts.append(value.decode("utf-8", "replace"))
+                errors[i] = RowError("not UTF-8", f"not UTF-8 text (byte 0x{value[exc.start]:02x} "
+                                                  f"in column {short(name)!r}, at byte "
+                                                  f"{exc.start + 1})")
+        else:
+            texts.append("" if value is None else str(value))
+    return texts, errors
 
 
 def _positional(value: np.floating) -> str:

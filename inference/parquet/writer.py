@@ -4,8 +4,8 @@ beside the target, in row groups, and renamed over it on close."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ class ParquetResultWriter:
         self._target = Path(path)
         fd, self._temp_path = create_temp(self._target)
         self._file = os.fdopen(fd, "wb")
-        self._writer = pq.ParquetWriter(self._file, self._schema)
+        self._writer = None
+        with self._write_errors():
+            self._writer = pq.ParquetWriter(self._file, self._schema)
         self._pending: list[list[Any]] = []
 
     def write_rows(self, rows: list[list[Any]]) -> None:
@@ -57,27 +59,35 @@ class ParquetResultWriter:
         values = zip(*self._pending, strict=True)
         arrays = [self._pa.array(column, type=field.type)
                   for column, field in zip(values, self._schema, strict=True)]
-        try:
+        with self._write_errors():
             self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self._schema))
-        except OSError as exc:
-            raise UsageError(f"{self._target}: cannot write output ({exc})") from None
         self._pending = []
 
-    def close(self) -> None:
-        """Write what is buffered and the footer, then move the file into place."""
-        self._flush()
-        self._writer.close()
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A failed write (a full disk) as one clear error, the unfinished file dropped."""
         try:
+            yield
+        except (OSError, self._pa.ArrowException) as exc:
+            self.abort()
+            raise UsageError(f"{self._target}: cannot write output "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
+
+    def close(self) -> None:
+        """Write what is buffered and the footer, then move the file into place (on a
+        failure, the target is left as it was)."""
+        self._flush()
+        with self._write_errors():
+            self._writer.close()
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             os.replace(self._temp_path, self._target)
-        except OSError as exc:
-            raise UsageError(f"{self._target}: cannot write output ({exc.strerror})") from None
 
     def abort(self) -> None:
         """Drop the unfinished file; the target is left as it was."""
-        with suppress(OSError):
-            self._writer.close()
-            self._file.close()
+        for opened in (self._writer, self._file):
+            with suppress(OSError, self._pa.ArrowException):
+                if opened is not None:
+                    opened.close()
         self._temp_path.unlink(missing_ok=True)

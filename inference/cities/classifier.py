@@ -54,6 +54,7 @@ class CountryClassifier(TravellingModel):
                  threads: int = 0, lookup: bool = True):
         self.use_lookup = bool(lookup)
         self._open(model, device, threads)
+        self._derived()  # a broken lookup or area is refused here, not on first use
 
     @classmethod
     def wrapping(cls, model: LoadedModel, lookup: bool = True) -> CountryClassifier:

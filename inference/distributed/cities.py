@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ from batch_classifier.inference.distributed.job import PlannedPart, dask_job
 from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
 from batch_classifier.inference.distributed.urls import (
+    absolute,
     check_urls,
+    local_path,
     open_input,
     size_and_mtime,
     url_matches,
@@ -79,7 +82,7 @@ def run(params: dict[str, Any]) -> int:
     """Classify the inputs of classify-cities' `params` on Dask; the exit code."""
     output = params["output_path"]
     check_urls([*params["csv_files"], output])
-    files = input_files(params["csv_files"], output)
+    files = input_files(params["csv_files"])
     model = load_model(resolve_model("cities", params["model_spec"]), device="cpu",
                        task="cities", threads=1)  # here only for its contract
     header, lat_col, lon_col = common_header(files, params["lat_col"], params["lon_col"])
@@ -92,7 +95,8 @@ def run(params: dict[str, Any]) -> int:
             "sea": params["sea"], "blocksize": params["blocksize"],
             "inputs": [[path, *size_and_mtime(path)] for path in files]}
     spec = ModelSpec("cities", params["device"], params["threads"])
-    with dask_job(COMMAND, "rows", model, params, fmt, plan, spec) as (job, client, model_name):
+    with dask_job(COMMAND, "rows", model, params, fmt, plan, spec, files) as (
+            job, client, model_name):
         task = CitiesTask(model_name, fmt, header + names, added, column_types(names, added),
                           lat_col, lon_col, params["top_k"], params["min_confidence"],
                           params["sea"], params["batch_size"])
@@ -101,9 +105,9 @@ def run(params: dict[str, Any]) -> int:
     return job.exit_code
 
 
-def input_files(patterns: tuple[str, ...], output: str) -> list[str]:
+def input_files(patterns: tuple[str, ...]) -> list[str]:
     """The input files, as absolute paths or full URLs: each name, or the sorted matches
-    of a glob."""
+    of a glob; a local one must be a regular file (workers read its byte ranges)."""
     files = []
     for pattern in patterns:
         if pattern == "-":
@@ -112,21 +116,28 @@ def input_files(patterns: tuple[str, ...], output: str) -> list[str]:
             matches = url_matches(pattern)
         else:
             matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-            matches = [os.path.abspath(match) for match in matches]
+            matches = [absolute(match) for match in matches]
         if not matches:
             raise UsageError(f"{pattern}: no file matches")
         files += matches
-    folder = output if is_url(output) else os.path.abspath(output)
     for path in files:
-        if is_url(path) == is_url(folder) and _inside(path, folder):
-            raise UsageError(f"{path}: an input inside the output folder -o {output}")
+        refuse_irregular(path)
     return files
 
 
-def _inside(path: str, folder: str) -> bool:
-    if is_url(folder):
-        return path == folder or path.startswith(folder.rstrip("/") + "/")
-    return os.path.commonpath([path, folder]) == folder
+def refuse_irregular(path: str) -> None:
+    """A UsageError for a local input (or file:// URL) that is not a regular file: a FIFO
+    or a process substitution would block or give only its first bytes."""
+    local = local_path(path)
+    if local is None:
+        return
+    try:
+        info = os.stat(local)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path}: not a regular file (a pipe or device); --dask reads files "
+                         "in byte ranges: save it to a file, or run without --dask")
 
 
 def common_header(files: list[str], lat_col: str | None,

@@ -69,7 +69,8 @@ def run(params: dict[str, Any]) -> int:
             "files_per_task": params["files_per_task"],
             "inputs": [root if urls else os.path.abspath(root) for root in roots]}
     spec = ModelSpec("images", params["device"], None)
-    with dask_job(COMMAND, "images", model, params, fmt, plan, spec) as (job, client, model_name):
+    with dask_job(COMMAND, "images", model, params, fmt, plan, spec, roots,
+                  IMAGE_SUFFIXES) as (job, client, model_name):
         task = ImagesTask(model_name, fmt, threshold, detector.uncertain, params["batch_size"],
                           params["workers"], params["max_pixels"], os.getcwd(), urls)
         found = (walk_urls(roots, IMAGE_SUFFIXES) if urls

@@ -126,7 +126,8 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
                       summary_json=summary_json, quiet=quiet, key_columns=keys, inputs=paths,
                       input_suffixes=IMAGE_SUFFIXES, column_types=COLUMN_TYPES,
                       settings={"--threshold": detector.threshold, "--max-pixels": max_pixels,
-                                "--uncertain": list(uncertain or ())}) as job:
+                                "--uncertain": list(uncertain or ())},
+                      partial_resumable=False) as job:
             found = _files_to_do(job, paths, keys, workers, follow_links)
             _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:

@@ -25,6 +25,7 @@ from batch_classifier.inference.cities.tables import (
 )
 from batch_classifier.inference.distributed.csvparts import (
     CsvPart,
+    header_digest,
     header_end,
     plan_file,
     ranges,
@@ -93,7 +94,8 @@ def run(params: dict[str, Any]) -> int:
             "model_sha256": sha256_of(model.path), "lat_col": lat_col, "lon_col": lon_col,
             "top_k": params["top_k"], "min_confidence": params["min_confidence"],
             "sea": params["sea"], "blocksize": params["blocksize"],
-            "inputs": [[path, *size_and_mtime(path)] for path in files]}
+            "inputs": [pattern if is_url(pattern) else absolute(pattern)
+                       for pattern in params["csv_files"]]}
     spec = ModelSpec("cities", params["device"], params["threads"])
     with dask_job(COMMAND, "rows", model, params, fmt, plan, spec, files) as (
             job, client, model_name):
@@ -167,14 +169,14 @@ def planned_parts(client: Client, files: list[str], blocksize: int) -> Iterator[
 
 
 def csv_parts(client: Client, path: str, blocksize: int) -> list[CsvPart]:
-    """A CSV file's parts, from scans of its ranges by the workers."""
+    """A CSV file's parts, from scans of its ranges by the workers (which digest the
+    bytes too: see csvparts)."""
     start, size = header_end(path), size_and_mtime(path)[0]
     spans = ranges(start, size, blocksize)
-    if len(spans) <= 1:
-        return [CsvPart(path, start, start, size, 2)]
     scans = client.gather(client.map(scan_range, [path] * len(spans), *zip(*spans, strict=True),
-                                     pure=False))
-    return plan_file(path, start, size, list(zip(spans, scans, strict=True)))
+                                     pure=False)) if spans else []
+    return plan_file(path, start, size, list(zip(spans, scans, strict=True)),
+                     header=header_digest(path, start))
 
 
 def parquet_parts(path: str, blocksize: int) -> list[ParquetPart]:
@@ -197,8 +199,9 @@ def parquet_parts(path: str, blocksize: int) -> list[ParquetPart]:
 
 
 def _digest(part: CsvPart | ParquetPart) -> str:
+    """What makes a part the same as one done before: where it is, and its bytes."""
     if isinstance(part, CsvPart):
-        return f"{part.path}:{part.start}-{part.end}"
+        return f"{part.path}:{part.start}-{part.end}:line {part.first_line}:{part.content}"
     return f"{part.path}:row groups {part.row_groups}"
 
 

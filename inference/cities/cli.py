@@ -99,7 +99,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     (s3://..., with its package); -o names a folder of parts.
     """
     try:
-        if scheduler:
+        if scheduler is not None:
             sys.exit(run_on_dask("cities", click.get_current_context().params))
         refuse_urls([*csv_files, output_path])
         csv_file = single_input(csv_files)

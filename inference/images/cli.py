@@ -110,7 +110,7 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
     PATH and -o are fsspec URLs, s3://...).
     """
     try:
-        if scheduler:
+        if scheduler is not None:
             sys.exit(run_on_dask("images", click.get_current_context().params))
         refuse_urls([*paths, output_path])
         if content_hash and not resume:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from batch_classifier import __version__
 from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.inference.cities.fastcsv import ChunkCsv
 from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
@@ -52,6 +53,7 @@ from batch_classifier.inference.readahead import read_ahead
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classify-cities")
 @click.argument("csv_files", nargs=-1, required=True, metavar="FILE.csv")
 @click.option("--lat-col", metavar="NAME", help="Latitude column (default: lat/latitude).")
 @click.option("--lon-col", metavar="NAME",

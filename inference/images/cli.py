@@ -12,6 +12,7 @@ from typing import IO, Any
 import click
 from tqdm import tqdm
 
+from batch_classifier import __version__
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -60,6 +61,7 @@ class BandType(click.ParamType):
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classify-images")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
                 type=PathOrUrl(exists=True, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True,

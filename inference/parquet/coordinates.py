@@ -79,13 +79,28 @@ class ParquetCoordinates:
         """Chunks of at most `size` rows, after those `skipped_rows` passed over."""
         row = self._first_row
         to_skip = self._skipped
-        for batch in self._file.iter_batches(batch_size=size, row_groups=self._row_groups):
+        for batch in self._batches(size):
             passed = min(to_skip, batch.num_rows)
             to_skip -= passed
             row += passed
             if passed < batch.num_rows:
                 yield self._chunk(batch.slice(passed), row)
                 row += batch.num_rows - passed
+
+    def _batches(self, size: int) -> Iterator[Any]:
+        """The record batches of the row groups read; a page that cannot be decoded (a
+        damaged file whose footer is intact) is one clear error."""
+        batches = self._file.iter_batches(batch_size=size, row_groups=self._row_groups)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, self._pa.ArrowException) as exc:
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc
+                raise UsageError(f"{self.source}: cannot read its data, the file is damaged "
+                                 f"({first_line})") from None
+            if batch is None:
+                return
+            yield batch
 
     def _chunk(self, batch: Any, first_row: int) -> CoordinateChunk:
         columns = [self._texts(column) for column in batch.columns]

@@ -64,16 +64,22 @@ class ParquetResultWriter:
         self._pending = []
 
     def close(self) -> None:
-        """Write what is buffered and the footer, then move the file into place."""
-        self._flush()
-        self._writer.close()
+        """Write what is buffered and the footer, then move the file into place (on a
+        failure, such as a full disk, the unfinished file is dropped)."""
         try:
+            self._flush()
+            self._writer.close()
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             os.replace(self._temp_path, self._target)
         except OSError as exc:
-            raise UsageError(f"{self._target}: cannot write output ({exc.strerror})") from None
+            self.abort()
+            raise UsageError(f"{self._target}: cannot write output ({exc.strerror or exc})") \
+                from None
+        except UsageError:
+            self.abort()
+            raise
 
     def abort(self) -> None:
         """Drop the unfinished file; the target is left as it was."""

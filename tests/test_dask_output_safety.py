@@ -157,3 +157,39 @@ def test_an_output_the_client_cannot_read_back_is_not_a_success(cluster, places,
     assert result.exit_code == 2, result.output
     assert "where the client can read them" in result.stderr
     assert not fsspec.filesystem("memory").exists("/nightly/out/_SUCCESS")
+
+
+def test_a_folder_named_like_a_part_is_refused(complete):
+    folder, args = complete
+    (folder / "part-00000.csv").unlink()
+    (folder / "part-00000.csv").mkdir()
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert "part-00000.csv" in result.stderr and "Traceback" not in result.output
+    assert (folder / "part-00000.csv").is_dir() and (folder / "_SUCCESS").exists()
+
+
+def test_a_scheduler_lost_mid_run_is_one_line(tmp_path, places, cities_model):  # noqa: F811
+    import logging
+    import subprocess
+
+    from tests.test_dask_runs import start_job, wait_for_parts
+
+    distributed = pytest.importorskip("distributed")
+    folder = tmp_path / "parts"
+    local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=logging.CRITICAL)
+    try:
+        job = start_job(places, cities_model, local.scheduler_address, folder)
+        wait_for_parts(folder, 1, job)
+    finally:
+        local.close()
+    try:
+        status = job.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise
+    stderr = job.stderr.read()
+    assert status == 2, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert "--resume" in stderr

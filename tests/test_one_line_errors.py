@@ -1,7 +1,6 @@
 """Failures that are one line on stderr and exit code 2, never a traceback: a Parquet
 file damaged past its footer, a disk that is full (here: a file size limit) when the
-lock or a Parquet output is written (no temporary file left), a folder named like a
-part in a --dask output folder."""
+lock or a Parquet output is written (no temporary file left)."""
 
 from __future__ import annotations
 
@@ -66,14 +65,3 @@ def test_a_full_disk_under_a_parquet_output_leaves_no_temporary_file(tmp_path, c
     assert "Traceback" not in result.stderr and "cannot write" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # (one row group)
 
-
-def test_a_folder_named_like_a_part_is_refused(tmp_path):
-    pytest.importorskip("distributed")
-    from batch_classifier.inference.distributed.outdir import OutputFolder
-    from batch_classifier.inference.errors import UsageError
-
-    (tmp_path / "out" / "part-00000.csv").mkdir(parents=True)
-    folder = OutputFolder(tmp_path / "out", "csv")
-    with pytest.raises(UsageError, match="not this tool's parts .part-00000.csv"):
-        folder.history({}, resume=False)
-    assert (tmp_path / "out" / "part-00000.csv").is_dir()

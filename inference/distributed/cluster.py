@@ -31,10 +31,19 @@ def local_workers(spec: str) -> int | None:
     return count
 
 
+def set_log_level(level: int) -> None:
+    """Dask's loggers (each configured on its own, e.g. distributed.client) at `level`:
+    with --quiet, a lost scheduler is the run's one error line, not Dask's tracebacks."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name == "distributed" or name.startswith("distributed.")]
+    for name in {"distributed", *names}:
+        logging.getLogger(name).setLevel(level)
+
+
 @contextmanager
 def dask_client(spec: str, quiet: bool) -> Iterator[Client]:
     """A client of the cluster `spec` names, closed (with a local cluster) on leaving."""
-    logging.getLogger("distributed").setLevel(logging.ERROR if quiet else logging.WARNING)
+    set_log_level(logging.CRITICAL if quiet else logging.WARNING)
     workers = local_workers(spec)
     with ExitStack() as stack:
         if workers is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -90,7 +91,17 @@ class DaskJob:
             function: Callable[..., PartResult], task: Any) -> None:
         """For each part not done yet, submit `function(part.spec, part.number, part file
         path, task)` (at most two per worker thread in flight); record each finished part,
-        and write `_SUCCESS` once all are there."""
+        and write `_SUCCESS` once all are there. Losing the scheduler is one UsageError."""
+        try:
+            self._run(client, parts, function, task)
+        except (CancelledError, OSError) as exc:  # CommClosedError is an OSError
+            if client.status == "running" and not isinstance(exc, CancelledError):
+                raise
+            raise UsageError(f"lost the Dask scheduler ({type(exc).__name__}); the parts "
+                             "done are kept: finish with --resume") from None
+
+    def _run(self, client: Client, parts: Iterable[PlannedPart],
+             function: Callable[..., PartResult], task: Any) -> None:
         window = 2 * max(1, sum(client.nthreads().values()))
         token = uuid.uuid4().hex
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain

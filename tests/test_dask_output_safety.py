@@ -106,6 +106,9 @@ def test_a_summary_inside_the_folder_works_every_night(complete):
         assert json.loads((folder / "summary.json").read_text())["seen"] == 6000, night
         assert (folder / "_SUCCESS").exists()
     finished(run_cli(*args, "--resume", "--summary-json", folder / "summary.json"), 0)
+    first = folder.parent / "first-night"
+    finished(run_cli(*args[:6], first, *args[7:], "--summary-json", first / "summary.json"))
+    assert json.loads((first / "summary.json").read_text())["seen"] == 6000
 
 
 @pytest.mark.parametrize("route", ["url", "symlink", "dotdot"])

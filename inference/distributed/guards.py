@@ -51,8 +51,10 @@ def summary_target(summary_json: str | None, folder: Folder, inputs: Iterable[st
     folder may hold besides its own (the summary's, when it is inside)."""
     if not summary_json:
         return None, frozenset()
-    target = check_target(summary_json, "--summary-json", input_suffixes)
     local = folder.local_path
+    if local is not None and _same_place(Path(summary_json).parent, local):
+        os.makedirs(local, exist_ok=True)  # the first night: the folder it goes in
+    target = check_target(summary_json, "--summary-json", input_suffixes)
     written = {"--summary-json": target.path}
     if local is not None:
         written = {"lock file": lock_path(local), **written}

@@ -13,17 +13,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+from batch_classifier.inference.errors import UsageError
+
 FORMATS = ("csv", "jsonl", "parquet")  # parquet needs pyarrow (see inference/parquet)
 PARQUET_SUFFIXES = (".parquet", ".pq")
+COMPRESSED_SUFFIXES = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".zst", ".zip", ".lz4", ".7z", ".z")
 _CSV_QUOTED = re.compile('[",\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029]")  # what json.dumps leaves unescaped
 
 
 def choose_format(path: str | None, requested: str | None) -> str:
-    """The output format: as requested, else from the file extension, else CSV."""
+    """The output format: as requested, else from the file extension, else CSV. An output
+    named as compressed (out.csv.gz) is refused: it would be written uncompressed."""
+    suffix = Path(path).suffix.lower() if path else ""
+    if suffix in COMPRESSED_SUFFIXES:
+        raise UsageError(f"-o {path}: named as a compressed file ({suffix}), but outputs are "
+                         "written uncompressed; name it without the suffix and compress it "
+                         "afterwards, or use --format parquet (compressed inside)")
     if requested:
         return requested
-    suffix = Path(path).suffix.lower() if path else ""
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     if suffix in PARQUET_SUFFIXES:

@@ -73,10 +73,18 @@ def test_quotes_keep_parts_from_starting_in_the_lines_after_them(tmp_path):
     assert len(plan(quoted_throughout, blocksize=100, reach=QUOTE_REACH)) == 1
 
 
+def prepare(folder: OutputFolder, plan: dict, resume: bool) -> dict:
+    """What a run does with its folder before its parts: read the journal (--resume),
+    start the folder, and take the recorded parts whose files are there."""
+    history = folder.history(plan, resume)
+    folder.start(plan)
+    return folder.done(history)
+
+
 def test_the_output_folder_holds_only_its_own_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(UsageError, match="not this tool's parts .notes.txt"):
-        OutputFolder(tmp_path, "csv").prepare({"command": "x"}, resume=False)
+        prepare(OutputFolder(tmp_path, "csv"), {"command": "x"}, resume=False)
     (tmp_path / "file.csv").write_text("")
     with pytest.raises(UsageError, match="is a file; with --dask, -o names a folder"):
         OutputFolder(tmp_path / "file.csv", "csv")
@@ -84,16 +92,16 @@ def test_the_output_folder_holds_only_its_own_files(tmp_path):
 
 def test_a_resumed_folder_keeps_its_parts_and_refuses_another_plan(tmp_path):
     folder = OutputFolder(tmp_path / "out", "csv")
-    assert folder.prepare({"blocksize": 1}, resume=False) == {}
+    assert prepare(folder, {"blocksize": 1}, resume=False) == {}
     folder.part_path(0).write_text("a\n")
     folder.record({"part": 0, "rows": 1})
     folder.record({"part": 1, "rows": 1})  # recorded, but its file is gone
     with open(tmp_path / "out" / "_progress.jsonl", "a") as journal:
         journal.write('{"part": 2, "ro')  # torn by a killed client
-    assert folder.prepare({"blocksize": 1}, resume=True) == {0: {"part": 0, "rows": 1}}
+    assert prepare(folder, {"blocksize": 1}, resume=True) == {0: {"part": 0, "rows": 1}}
     with pytest.raises(UsageError, match="blocksize: 1 in the folder, 2 now"):
-        folder.prepare({"blocksize": 2}, resume=True)
-    folder.prepare({"blocksize": 2}, resume=False)
+        prepare(folder, {"blocksize": 2}, resume=True)
+    prepare(folder, {"blocksize": 2}, resume=False)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_progress.jsonl"]
 
 

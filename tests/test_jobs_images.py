@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -111,3 +112,25 @@ def test_sigterm_stops_after_the_batch_with_exit_130(tmp_path, model):
     finish = subprocess.run(command, capture_output=True, text=True)
     assert f"{done} skipped (already done)" in finish.stderr
     assert len(rows(out)) == 301
+
+
+def test_sigterm_without_resume_keeps_the_complete_output(tmp_path, model):
+    write_images(tmp_path / "in", 300)
+    out = tmp_path / "out.csv"
+    command = [*CLASSIFY_IMAGES, str(tmp_path / "in"), "--model", str(model), "-o", str(out),
+               "--batch-size", "4", "--workers", "1"]
+    subprocess.run(command, check=True, capture_output=True)
+    complete = out.read_bytes()
+    temps = tmp_path.glob(".out.csv.batch-classifier.*.tmp")
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(path.stat().st_size > 2000 for path in temps):  # the new output grows
+        assert proc.poll() is None and time.monotonic() < deadline
+        temps = tmp_path.glob(".out.csv.batch-classifier.*.tmp")
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    stderr = proc.stderr.read()
+    assert "interrupted by SIGTERM" in stderr and "left as it was" in stderr
+    assert out.read_bytes() == complete
+    assert not list(tmp_path.glob(".out.csv.*"))

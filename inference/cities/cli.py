@@ -13,6 +13,7 @@ import click
 from click.core import ParameterSource
 from tqdm import tqdm
 
+from batch_classifier import __version__
 from batch_classifier.inference.cities.classifier import CountryClassifier
 from batch_classifier.inference.cities.fastcsv import ChunkCsv
 from batch_classifier.inference.cities.mixed import MixedChunk, MixedChunks
@@ -54,6 +55,7 @@ from batch_classifier.inference.report.run import REPORT_OPTION, check_report, r
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classify-cities")
 @click.argument("csv_files", nargs=-1, required=True, metavar="FILE.csv")
 @click.option("--lat-col", metavar="NAME", help="Latitude column (default: lat/latitude).")
 @click.option("--lon-col", metavar="NAME",
@@ -106,7 +108,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     try:
         params = click.get_current_context().params
         check_report(params)
-        if scheduler:
+        if scheduler is not None:
             code = run_on_dask("cities", params)
             report_after_run("cities", params, code, None)
             sys.exit(code)

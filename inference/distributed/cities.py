@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from batch_classifier.inference.cities.tables import (
 )
 from batch_classifier.inference.distributed.csvparts import (
     CsvPart,
+    header_digest,
     header_end,
     plan_file,
     ranges,
@@ -34,7 +36,9 @@ from batch_classifier.inference.distributed.job import PlannedPart, dask_job
 from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.parts import PartResult, PartWriter
 from batch_classifier.inference.distributed.urls import (
+    absolute,
     check_urls,
+    local_path,
     open_input,
     size_and_mtime,
     url_matches,
@@ -79,7 +83,7 @@ def run(params: dict[str, Any]) -> int:
     """Classify the inputs of classify-cities' `params` on Dask; the exit code."""
     output = params["output_path"]
     check_urls([*params["csv_files"], output])
-    files = input_files(params["csv_files"], output)
+    files = input_files(params["csv_files"])
     model = load_model(resolve_model("cities", params["model_spec"]), device="cpu",
                        task="cities", threads=1)  # here only for its contract
     header, lat_col, lon_col = common_header(files, params["lat_col"], params["lon_col"])
@@ -90,9 +94,11 @@ def run(params: dict[str, Any]) -> int:
             "model_sha256": sha256_of(model.path), "lat_col": lat_col, "lon_col": lon_col,
             "top_k": params["top_k"], "min_confidence": params["min_confidence"],
             "sea": params["sea"], "blocksize": params["blocksize"],
-            "inputs": [[path, *size_and_mtime(path)] for path in files]}
+            "inputs": [pattern if is_url(pattern) else absolute(pattern)
+                       for pattern in params["csv_files"]]}
     spec = ModelSpec("cities", params["device"], params["threads"])
-    with dask_job(COMMAND, "rows", model, params, fmt, plan, spec) as (job, client, model_name):
+    with dask_job(COMMAND, "rows", model, params, fmt, plan, spec, files) as (
+            job, client, model_name):
         task = CitiesTask(model_name, fmt, header + names, added, column_types(names, added),
                           lat_col, lon_col, params["top_k"], params["min_confidence"],
                           params["sea"], params["batch_size"])
@@ -101,9 +107,9 @@ def run(params: dict[str, Any]) -> int:
     return job.exit_code
 
 
-def input_files(patterns: tuple[str, ...], output: str) -> list[str]:
+def input_files(patterns: tuple[str, ...]) -> list[str]:
     """The input files, as absolute paths or full URLs: each name, or the sorted matches
-    of a glob."""
+    of a glob; a local one must be a regular file (workers read its byte ranges)."""
     files = []
     for pattern in patterns:
         if pattern == "-":
@@ -112,21 +118,28 @@ def input_files(patterns: tuple[str, ...], output: str) -> list[str]:
             matches = url_matches(pattern)
         else:
             matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-            matches = [os.path.abspath(match) for match in matches]
+            matches = [absolute(match) for match in matches]
         if not matches:
             raise UsageError(f"{pattern}: no file matches")
         files += matches
-    folder = output if is_url(output) else os.path.abspath(output)
     for path in files:
-        if is_url(path) == is_url(folder) and _inside(path, folder):
-            raise UsageError(f"{path}: an input inside the output folder -o {output}")
+        refuse_irregular(path)
     return files
 
 
-def _inside(path: str, folder: str) -> bool:
-    if is_url(folder):
-        return path == folder or path.startswith(folder.rstrip("/") + "/")
-    return os.path.commonpath([path, folder]) == folder
+def refuse_irregular(path: str) -> None:
+    """A UsageError for a local input (or file:// URL) that is not a regular file: a FIFO
+    or a process substitution would block or give only its first bytes."""
+    local = local_path(path)
+    if local is None:
+        return
+    try:
+        info = os.stat(local)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path}: not a regular file (a pipe or device); --dask reads files "
+                         "in byte ranges: save it to a file, or run without --dask")
 
 
 def common_header(files: list[str], lat_col: str | None,
@@ -156,14 +169,14 @@ def planned_parts(client: Client, files: list[str], blocksize: int) -> Iterator[
 
 
 def csv_parts(client: Client, path: str, blocksize: int) -> list[CsvPart]:
-    """A CSV file's parts, from scans of its ranges by the workers."""
+    """A CSV file's parts, from scans of its ranges by the workers (which digest the
+    bytes too: see csvparts)."""
     start, size = header_end(path), size_and_mtime(path)[0]
     spans = ranges(start, size, blocksize)
-    if len(spans) <= 1:
-        return [CsvPart(path, start, start, size, 2)]
     scans = client.gather(client.map(scan_range, [path] * len(spans), *zip(*spans, strict=True),
-                                     pure=False))
-    return plan_file(path, start, size, list(zip(spans, scans, strict=True)))
+                                     pure=False)) if spans else []
+    return plan_file(path, start, size, list(zip(spans, scans, strict=True)),
+                     header=header_digest(path, start))
 
 
 def parquet_parts(path: str, blocksize: int) -> list[ParquetPart]:
@@ -186,8 +199,9 @@ def parquet_parts(path: str, blocksize: int) -> list[ParquetPart]:
 
 
 def _digest(part: CsvPart | ParquetPart) -> str:
+    """What makes a part the same as one done before: where it is, and its bytes."""
     if isinstance(part, CsvPart):
-        return f"{part.path}:{part.start}-{part.end}"
+        return f"{part.path}:{part.start}-{part.end}:line {part.first_line}:{part.content}"
     return f"{part.path}:row groups {part.row_groups}"
 
 

@@ -14,6 +14,8 @@ from distributed import Client, LocalCluster
 from batch_classifier.inference.errors import UsageError
 
 CONNECT_TIMEOUT_S = 30
+WORKERS_TIMEOUT_S = 120  # how long a scheduler may have no worker before the run gives up
+LOOPBACK = "127.0.0.1"  # a local cluster (scheduler, workers, dashboard) listens here only
 _LOCAL = re.compile(r"local(?::(\d+))?")
 
 
@@ -29,17 +31,26 @@ def local_workers(spec: str) -> int | None:
     return count
 
 
+def set_log_level(level: int) -> None:
+    """Dask's loggers (each configured on its own, e.g. distributed.client) at `level`:
+    with --quiet, a lost scheduler is the run's one error line, not Dask's tracebacks."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name == "distributed" or name.startswith("distributed.")]
+    for name in {"distributed", *names}:
+        logging.getLogger(name).setLevel(level)
+
+
 @contextmanager
 def dask_client(spec: str, quiet: bool) -> Iterator[Client]:
     """A client of the cluster `spec` names, closed (with a local cluster) on leaving."""
-    logging.getLogger("distributed").setLevel(logging.ERROR if quiet else logging.WARNING)
+    set_log_level(logging.CRITICAL if quiet else logging.WARNING)
     workers = local_workers(spec)
     with ExitStack() as stack:
         if workers is not None:
             threads = max(1, (os.cpu_count() or 1) // workers)
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers, threads_per_worker=threads, processes=True,
-                dashboard_address=":0",  # any free port (its HTTP server always runs)
+                host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",  # any free port
                 silence_logs=logging.CRITICAL if quiet else logging.ERROR))
             client = stack.enter_context(Client(cluster))
         else:
@@ -48,4 +59,10 @@ def dask_client(spec: str, quiet: bool) -> Iterator[Client]:
             except (OSError, ValueError, TypeError) as exc:
                 raise UsageError(f"--dask {spec}: cannot reach a Dask scheduler there "
                                  f"({exc})") from None
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        except TimeoutError:
+            raise UsageError(f"--dask {spec}: the scheduler has had no worker for "
+                             f"{WORKERS_TIMEOUT_S} s; start workers, or check they can "
+                             "reach it") from None
         yield client

@@ -9,7 +9,6 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -71,31 +70,52 @@ def run(params: dict[str, Any]) -> int:
             "files_per_task": params["files_per_task"],
             "inputs": [root if urls else os.path.abspath(root) for root in roots]}
     spec = ModelSpec("images", params["device"], None)
-    with dask_job(COMMAND, "images", model, params, fmt, plan, spec,
-                  TALLY_COLUMN) as (job, client, model_name):
+    with dask_job(COMMAND, "images", model, params, fmt, plan, spec, roots,
+                  IMAGE_SUFFIXES, TALLY_COLUMN) as (job, client, model_name):
         task = ImagesTask(model_name, fmt, threshold, detector.uncertain, params["batch_size"],
                           params["workers"], params["max_pixels"], os.getcwd(), urls,
                           detector.provenance)
         found = (walk_urls(roots, IMAGE_SUFFIXES) if urls
                  else walk_files(params["paths"], IMAGE_SUFFIXES, params["follow_links"]))
-        job.run(client, planned_parts(found, params["files_per_task"]), classify_images_part,
-                task)
+        job.run(client, planned_parts(found, params["files_per_task"], job.history),
+                classify_images_part, task)
     return job.exit_code
 
 
-def planned_parts(found: Iterable[FoundFile], files_per_task: int) -> Iterator[PlannedPart]:
-    """Batches of found files as parts, numbered from 0, as the walk goes."""
-    found = iter(found)
-    number = 0
-    while files := list(islice(found, files_per_task)):
-        digest = hashlib.sha256()
-        for item in files:
-            error = item.error.kind if item.error else ""
-            digest.update(f"{display_path(item.path)}\0{item.size}\0{item.mtime_ns}\0"
-                          f"{error}\n".encode("utf-8", "surrogateescape"))
-        yield PlannedPart(number, digest.hexdigest(),
-                          {"files": len(files), "first": display_path(files[0].path)}, files)
-        number += 1
+def planned_parts(found: Iterable[FoundFile], files_per_task: int,
+                  history: dict[int, dict[str, Any]]) -> Iterator[PlannedPart]:
+    """Batches of found files as parts, as the walk goes: a new part every
+    `files_per_task` files, and (resuming) wherever a part of the journal `history`
+    began, which keeps its number; other parts take numbers after the journal's. New
+    files so join or follow the parts they sort into, and move no other file: only the
+    parts they join are computed again."""
+    starts = {record["first"]: number for number, record in history.items() if "first" in record}
+    fresh = max(history, default=-1) + 1
+    files: list[FoundFile] = []
+    number = fresh
+    for item in found:
+        first = display_path(item.path)
+        if files and (first in starts or len(files) >= files_per_task):
+            yield _part(number, files)
+            files = []
+        if not files:
+            number = starts.pop(first, None)
+            if number is None:
+                number, fresh = fresh, fresh + 1
+        files.append(item)
+    if files:
+        yield _part(number, files)
+
+
+def _part(number: int, files: list[FoundFile]) -> PlannedPart:
+    """Part `number` of `files`, with a digest of their paths, sizes and mtimes."""
+    digest = hashlib.sha256()
+    for item in files:
+        error = item.error.kind if item.error else ""
+        digest.update(f"{display_path(item.path)}\0{item.size}\0{item.mtime_ns}\0"
+                      f"{error}\n".encode("utf-8", "surrogateescape"))
+    return PlannedPart(number, digest.hexdigest(),
+                       {"files": len(files), "first": display_path(files[0].path)}, files)
 
 
 def classify_images_part(files: list[FoundFile], number: int, path: str,

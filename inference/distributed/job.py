@@ -8,8 +8,10 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client, Future, wait
@@ -17,6 +19,7 @@ from distributed.scheduler import KilledWorker
 
 from batch_classifier.inference.cli_common import info
 from batch_classifier.inference.distributed.cluster import dask_client
+from batch_classifier.inference.distributed.guards import refuse_inputs_inside, summary_target
 from batch_classifier.inference.distributed.options import is_url
 from batch_classifier.inference.distributed.outdir import OutputFolder
 from batch_classifier.inference.distributed.parts import PartResult
@@ -24,7 +27,6 @@ from batch_classifier.inference.distributed.workermodel import ModelSpec, model_
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.jobs.stop import GracefulStop
 from batch_classifier.inference.jobs.summary import RunSummary, SummaryFile
-from batch_classifier.inference.jobs.targets import check_target
 from batch_classifier.inference.session import LoadedModel
 
 if TYPE_CHECKING:
@@ -46,19 +48,23 @@ class PlannedPart:
 
 
 class DaskJob:
-    """One distributed run writing parts into `output` (use as a context manager); with
-    `tally_column`, the summary counts the rows by its values."""
+    """One distributed run of `inputs` writing parts into `output` (use as a context
+    manager); with `tally_column`, the summary counts the rows by its values. The folder
+    is left as it was until planning finds the first part: a run that fails before (no
+    cluster, no model on the workers, an unreadable input) changes nothing."""
 
     def __init__(self, command: str, unit: str, model: LoadedModel, *, output: str,
                  fmt: str, plan: dict[str, Any], resume: bool, summary_json: str | None,
-                 quiet: bool, tally_column: str | None = None):
+                 quiet: bool, inputs: list[str], input_suffixes: frozenset[str] = frozenset(),
+                 tally_column: str | None = None):
         self.folder = output_folder(output, fmt)
-        self._summary_target = (check_target(summary_json, "--summary-json")
-                                if summary_json else None)
+        refuse_inputs_inside(inputs, self.folder)
+        self._summary_target, self.folder.keep = summary_target(summary_json, self.folder,
+                                                                inputs, input_suffixes)
         self.summary = RunSummary(command, unit, model, tally_name=tally_column)
         self._plan, self._resume, self._quiet = plan, resume, quiet
         self._records: dict[int, dict[str, Any]] = {}
-        self._done: dict[int, dict[str, Any]] = {}  # what the folder held (--resume)
+        self.history: dict[int, dict[str, Any]] = {}  # what the journal held (--resume)
         self._stop = GracefulStop()
         self._stack = ExitStack()
         self._summary_file: SummaryFile | None = None
@@ -72,7 +78,7 @@ class DaskJob:
             if self._summary_target:
                 self._summary_file = SummaryFile(self._summary_target)
                 stack.callback(self._summary_file.discard)
-            self._done = self.folder.prepare(self._plan, self._resume)
+            self.history = self.folder.history(self._plan, self._resume)
             stack.callback(self.folder.flush)  # a URL folder's journal, written whole
             self._stack = stack.pop_all()
         return self
@@ -86,7 +92,17 @@ class DaskJob:
             function: Callable[..., PartResult], task: Any) -> None:
         """For each part not done yet, submit `function(part.spec, part.number, part file
         path, task)` (at most two per worker thread in flight); record each finished part,
-        and write `_SUCCESS` once all are there."""
+        and write `_SUCCESS` once all are there. Losing the scheduler is one UsageError."""
+        try:
+            self._run(client, parts, function, task)
+        except (CancelledError, OSError) as exc:  # CommClosedError is an OSError
+            if client.status == "running" and not isinstance(exc, CancelledError):
+                raise
+            raise UsageError(f"lost the Dask scheduler ({type(exc).__name__}); the parts "
+                             "done are kept: finish with --resume") from None
+
+    def _run(self, client: Client, parts: Iterable[PlannedPart],
+             function: Callable[..., PartResult], task: Any) -> None:
         window = 2 * max(1, sum(client.nthreads().values()))
         token = uuid.uuid4().hex
 
@@ -95,10 +111,14 @@ class DaskJob:
             return client.submit(function, part.spec, part.number, path, task, pure=False,
                                  key=f"{self.summary.command}-part-{part.number}-{token}")
 
+        parts = iter(parts)
+        first = next(parts, None)  # the inputs are there and readable: start the folder
+        self.folder.start(self._plan)
+        already = self.folder.done(self.history)
         pending: dict[Future, PlannedPart] = {}
-        for part in parts:
+        for part in chain([first] if first else [], parts):
             self._parts += 1
-            done = self._done.get(part.number)
+            done = already.get(part.number)
             if done is not None and done.get("digest") == part.digest:
                 self._records[part.number] = done
                 self._skipped_parts += 1
@@ -114,7 +134,7 @@ class DaskJob:
         if self.stopping:
             client.cancel(list(pending))
             return
-        self.folder.finish(self._parts, self._success())
+        self.folder.finish(set(self._records), self._success())
         self._finished = True
 
     def _collect(self, pending: dict[Future, PlannedPart]) -> None:
@@ -187,15 +207,17 @@ def output_folder(output: str, fmt: str) -> OutputFolder | UrlOutputFolder:
 
 @contextmanager
 def dask_job(command: str, unit: str, model: LoadedModel, params: dict[str, Any], fmt: str,
-             plan: dict[str, Any], spec: ModelSpec, tally_column: str | None = None,
+             plan: dict[str, Any], spec: ModelSpec, inputs: list[str],
+             input_suffixes: frozenset[str] = frozenset(), tally_column: str | None = None,
              ) -> Iterator[tuple[DaskJob, Client, str]]:
-    """A distributed run of a classify command with its CLI `params`: the job (its output
-    folder locked first), a client of the cluster, and the name workers find the model
-    under (`tally_column`: see DaskJob)."""
+    """A distributed run of a classify command with its CLI `params` over `inputs`: the
+    job (its output folder locked first), a client of the cluster, and the name workers
+    find the model under (`tally_column`: see DaskJob)."""
     quiet = params["quiet"]
     with DaskJob(command, unit, model, output=params["output_path"], fmt=fmt, plan=plan,
                  resume=params["resume"], summary_json=params["summary_json"],
-                 quiet=quiet, tally_column=tally_column) as job, \
+                 quiet=quiet, inputs=inputs, input_suffixes=input_suffixes,
+                 tally_column=tally_column) as job, \
             dask_client(params["scheduler"], quiet) as client, \
             model_on_workers(client, model.path, spec) as model_name:
         info(f"{command}: model {model.path.name} ({model.contract.model_name}) on "

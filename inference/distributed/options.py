@@ -17,6 +17,8 @@ from batch_classifier.inference.errors import UsageError
 DASK_EXTRA_HINT = "pip install 'batch-classifier[dask]'"
 DEFAULT_BLOCKSIZE = 64 * 10**6
 DEFAULT_FILES_PER_TASK = 1000
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+FROM_ENV = f"${SCHEDULER_ENV}"  # what a bare --dask stands for
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10,
           "mib": 1 << 20, "gib": 1 << 30}
@@ -64,12 +66,12 @@ def dask_options(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     """--dask and how the input is cut into parts: --blocksize (cities) or
     --files-per-task (images)."""
     scheduler = click.option(
-        "--dask", "scheduler", metavar="SCHEDULER", envvar="DASK_SCHEDULER_ADDRESS",
-        show_envvar=True,
+        "--dask", "scheduler", metavar="[SCHEDULER]", is_flag=False, flag_value=FROM_ENV,
         help="Run on Dask: 'local' (a worker process per core), 'local:N', or a scheduler "
-             "address (tcp://host:8786); -o then names a folder of parts. Inputs and -o "
-             "may be fsspec URLs (s3://..., with its package, e.g. s3fs). Needs the dask "
-             f"extra ({DASK_EXTRA_HINT}).")
+             "address (tcp://host:8786); --dask alone (or --dask=) takes the address from "
+             "DASK_SCHEDULER_ADDRESS, which is not used without --dask. -o then names a "
+             "folder of parts. Inputs and -o may be fsspec URLs (s3://..., with its "
+             f"package, e.g. s3fs). Needs the dask extra ({DASK_EXTRA_HINT}).")
     if kind == "cities":
         part = click.option(
             "--blocksize", type=ByteSize(), default=DEFAULT_BLOCKSIZE, show_default="64MB",
@@ -95,6 +97,12 @@ def run_on_dask(kind: str, params: dict[str, Any]) -> int:
     code. Without the dask extra, a UsageError naming it."""
     if not params["output_path"]:
         raise UsageError("--dask writes a folder of parts: name it with -o OUTDIR")
+    if params["scheduler"] in (FROM_ENV, ""):
+        params = {**params, "scheduler": os.environ.get(SCHEDULER_ENV, "")}
+        if not params["scheduler"]:
+            raise UsageError(f"--dask without an address takes it from {SCHEDULER_ENV}, "
+                             "which is not set; name one (--dask local, --dask "
+                             "tcp://host:8786)")
     try:
         importlib.import_module("distributed")
     except ImportError as exc:

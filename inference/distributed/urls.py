@@ -56,6 +56,20 @@ def url_matches(pattern: str) -> list[str]:
     return [fs.unstrip_protocol(name) for name in names]
 
 
+def absolute(path: str | os.PathLike) -> str:
+    """`path` made absolute against the working folder, its `..` left for the kernel to
+    resolve (after a symbolic link, `link/../x` is not `x` beside `link`)."""
+    return os.path.join(os.getcwd(), os.fspath(path))
+
+
+def local_path(path: str | os.PathLike) -> str | None:
+    """The local path a path or a file:// URL names; None for a URL elsewhere."""
+    if not is_url(path):
+        return os.fspath(path)
+    fs, inner = filesystem(str(path))
+    return inner if isinstance(fs, LocalFileSystem) else None
+
+
 def open_input(path: str) -> IO[bytes]:
     """`path` opened for binary reading: a URL through fsspec, a local path with open()."""
     if is_url(path):

@@ -14,7 +14,7 @@ import fsspec
 
 from batch_classifier.inference.distributed.urls import filesystem, stamp
 from batch_classifier.inference.errors import UsageError
-from batch_classifier.inference.files.walk import FoundFile
+from batch_classifier.inference.files.walk import NOT_REGULAR, FoundFile
 
 
 def walk_urls(roots: Iterable[str], suffixes: frozenset[str]) -> Iterator[FoundFile]:
@@ -45,4 +45,9 @@ def _walk(roots: list[tuple[fsspec.AbstractFileSystem, str]],
 
 
 def _found(fs: fsspec.AbstractFileSystem, info: dict[str, Any]) -> FoundFile:
-    return FoundFile(fs.unstrip_protocol(info["name"]), info.get("size"), stamp(info))
+    """A listed file; one that is not a regular file (a FIFO, a device on file://) is a
+    row with that error, never opened (a FIFO would block its worker)."""
+    url = fs.unstrip_protocol(info["name"])
+    if info.get("type", "file") != "file":
+        return FoundFile(url, error=NOT_REGULAR)
+    return FoundFile(url, info.get("size"), stamp(info))

@@ -14,6 +14,7 @@ from batch_classifier.inference.errors import RowError
 
 VANISHED = RowError("no such file", "no such file (deleted while the job ran?)")
 BROKEN_LINK = RowError("broken symbolic link", "broken symbolic link")
+NOT_REGULAR = RowError("not a regular file", "not a regular file")
 LEAVES = RowError("link leaves the folder", "symbolic link to a path outside the folder "
                                             "walked (not followed; see --follow-links)")
 
@@ -146,7 +147,7 @@ def _found(path: Path, stat_of: Callable[[], os.stat_result],
     except OSError as exc:
         return FoundFile(path, error=os_error(exc))
     if not stat.S_ISREG(info.st_mode):
-        return FoundFile(path, error=RowError("not a regular file", "not a regular file"))
+        return FoundFile(path, error=NOT_REGULAR)
     return FoundFile(path, info.st_size, info.st_mtime_ns)
 
 

@@ -12,6 +12,7 @@ from typing import IO, Any
 import click
 from tqdm import tqdm
 
+from batch_classifier import __version__
 from batch_classifier.inference.cli_common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
@@ -62,6 +63,7 @@ class BandType(click.ParamType):
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="classify-images")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...",
                 type=PathOrUrl(exists=True, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True,
@@ -122,7 +124,7 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
     try:
         params = click.get_current_context().params
         check_report(params)
-        if scheduler:
+        if scheduler is not None:
             code = run_on_dask("images", params)
             report_after_run("images", params, code, None)
             sys.exit(code)
@@ -143,7 +145,8 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
                       tally_column=TALLY_COLUMN,
                       settings={"--threshold": detector.threshold, "--max-pixels": max_pixels,
                                 "--uncertain": list(uncertain or ()),
-                                "--provenance": provenance}) as job:
+                                "--provenance": provenance},
+                      partial_resumable=False) as job:
             found = _files_to_do(job, paths, keys, workers, follow_links)
             _classify(job, detector, found, batch_size, workers, max_pixels, quiet)
             if not job.summary.seen:

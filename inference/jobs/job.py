@@ -43,7 +43,10 @@ class BatchJob:
     tail cut off, its first `input_columns` values digested), refuses an output whose
     record differs, and appends. With `tally_column`, the summary counts the rows by its
     values. SIGINT/SIGTERM set `stopping`; the loop finishes its batch and leaves. On
-    leaving: the output is closed (or dropped on an error), the summary reported.
+    leaving: the output is closed (or dropped on an error), the summary reported. An
+    interrupted output written without `resume` is published (a later --resume finishes
+    it) only if `partial_resumable`; else (classify-images, whose resumable outputs have
+    key columns) the old output is left as it was.
     """
 
     def __init__(self, command: str, unit: str, model: LoadedModel, columns: list[str], *,
@@ -53,7 +56,7 @@ class BatchJob:
                  input_suffixes: frozenset[str] = frozenset(),
                  settings: dict[str, Any] | None = None, input_columns: int = 0,
                  column_types: Mapping[str, str] | None = None,
-                 tally_column: str | None = None):
+                 tally_column: str | None = None, partial_resumable: bool = True):
         self._output = check_target(output_path, "-o", input_suffixes) if output_path else None
         self._summary_target = (check_target(summary_json, "--summary-json", input_suffixes)
                                 if summary_json else None)
@@ -75,6 +78,7 @@ class BatchJob:
         self._settings = settings or {}
         self._input_columns = input_columns
         self.key_columns = key_columns
+        self._partial_resumable = partial_resumable
         self._done_paths: set[str] = set()
         self._supersedes = False  # some rows replace older rows of the same key[0]
         self._stack = ExitStack()
@@ -172,13 +176,23 @@ class BatchJob:
         self._writer.close()
         write_record(self._output.path, record)
 
+    def _keeps_old_output(self) -> bool:
+        """True when a stop leaves the old output: this one could not be resumed."""
+        return (bool(self._stop.requested) and not self._resume and not self._partial_resumable
+                and self._output is not None and not self._output.stream)
+
     def skip(self, count: int) -> None:
         """Count inputs passed over because the output already holds them."""
         self.summary.skip(count)
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         with self._stack:
-            if exc_type is None:
+            if exc_type is None and self._keeps_old_output():
+                self._writer.abort()
+                info(f"{self.summary.command}: {self._output.path} left as it was (an "
+                     "interrupted output written without --resume could not be resumed); "
+                     "run again, with --resume to make it resumable", False)
+            elif exc_type is None:
                 self._close_output()
                 if self._supersedes and not self._stop.requested:
                     self._drop_superseded()

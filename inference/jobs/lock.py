@@ -56,10 +56,15 @@ class OutputLock:
             if same_file(fd, self.path):  # not unlinked by a holder that just finished
                 break
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.fsync(fd)
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.fsync(fd)
+        except OSError as exc:  # a full disk, a quota
+            self.release()
+            raise UsageError(f"{self.path}: cannot write the lock file "
+                             f"({exc.strerror or exc})") from None
 
     def release(self) -> None:
         """Remove the lock file (if it is still ours) and drop the lock."""

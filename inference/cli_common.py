@@ -76,3 +76,19 @@ def info(message: str, quiet: bool) -> None:
 def show_progress(quiet: bool) -> bool:
     """A progress bar only on an interactive stderr and without --quiet."""
     return not quiet and sys.stderr.isatty()
+
+
+def started_params(kind: str) -> dict[str, Any]:
+    """The running command's parameters, its --report checked; with --dask the whole run
+    happens here, on the cluster, and the command exits with its code (report written)."""
+    from batch_classifier.inference.distributed.options import run_on_dask
+    from batch_classifier.inference.report.run import check_report, report_after_run
+
+    params = click.get_current_context().params
+    check_report(params)
+    if params["scheduler"] is not None:
+        code = run_on_dask(kind, params)
+        report_after_run(kind, params, code, None)
+        sys.exit(code)
+    return params
+

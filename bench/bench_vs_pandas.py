@@ -14,7 +14,8 @@ processes, one after the other, on the same file, so imports and model/tree load
 count on both sides; the ratio is classify-cities seconds / pandas seconds (<= 1.0 means
 classify-cities is not slower). Then, per file, where the time goes: one more run of
 each pipeline in a process that times its stages (read / classify / write; ours read on
-a second thread, so its stages may add up to more than its wall time), the bare ONNX
+a second thread, so its stages may add up to more than its wall time), ours once more
+with the reader on the main thread (what the overlap saves), the bare ONNX
 Runtime session and the inference core (cell lookup + session) in rows/s, and the share
 of rows the lookup answered.
 """
@@ -58,10 +59,12 @@ print("stages", read - started, classified - read, time.perf_counter() - classif
 # loading the model and running the inference core, rendering the CSV text around the
 # core's answers, and writing.
 OUR_PIPELINE = """
-import sys, time
+import os, sys, time
 started = time.perf_counter()
 from batch_classifier.inference.cities import cli, classifier, fastcsv, mixed
 from batch_classifier.inference.jobs.job import BatchJob
+if os.environ.get("BENCH_NO_READ_AHEAD"):  # the reader on the main thread, in turn
+    cli.read_ahead = lambda items, depth=1: iter(items)
 spent = {}
 def clock(owner, name, stage):
     method = getattr(owner, name)
@@ -122,11 +125,12 @@ def write_points_csv(path: Path, kind: str, rows: int, seed: int = 0) -> np.ndar
     return latlon.astype(np.float32)
 
 
-def timed(args: list[str]) -> tuple[float, list[float]]:
-    """Seconds a command takes, and the stage times it printed (if any); it must succeed
-    (exit 0 or 1: some rows failed)."""
+def timed(args: list[str], env: dict[str, str] | None = None) -> tuple[float, list[float]]:
+    """Seconds a command takes (with `env` added to the environment), and the stage
+    times it printed (if any); it must succeed (exit 0 or 1: some rows failed)."""
     started = time.perf_counter()
-    result = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
     seconds = time.perf_counter() - started
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed ({result.returncode}): {result.stderr}")
@@ -190,10 +194,12 @@ def compare(kind: str, model: Path, rows: int, runs: int, folder: Path,
     print(f"median ratio {medians}; load average now {os.getloadavg()[0]:.1f}")
     ours_s, (read, classify, render, write) = timed([sys.executable, "-c", OUR_PIPELINE,
                                                      *cli[2:]])
+    in_turn_s = timed([sys.executable, "-c", OUR_PIPELINE, *cli[2:]],
+                      {"BENCH_NO_READ_AHEAD": "1"})[0]
     theirs_s, (p_read, p_classify, p_write) = timed(pandas)
     print(f"stages, classify-cities ({ours_s:.2f} s): read {read:.2f} (second thread), "
           f"classify {classify:.2f} (model load + inference core), render {render:.2f}, "
-          f"write {write:.2f}")
+          f"write {write:.2f}; with the reader on the main thread (no overlap) {in_turn_s:.2f} s")
     print(f"stages, pandas ({theirs_s:.2f} s): read_csv {p_read:.2f} (with imports), "
           f"reverse_geocoder {p_classify:.2f}, to_csv {p_write:.2f}")
     bare_s, core_s, looked_up = bare_seconds(model, latlon)

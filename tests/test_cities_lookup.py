@@ -138,3 +138,22 @@ def test_the_ross_ice_shelf_is_antarctica_and_the_southern_ocean_open_sea():
     result = world.predict([-81.5, -79.5, -65.0], [-175.0, -60.0, -100.0])
     assert list(result.country_code[:2]) == ["AQ", "AQ"]
     assert result.error[2].startswith("open sea")
+
+
+def test_calibration_is_reported_per_route(looked_up):
+    from batch_classifier.trainer.cities.globe_metrics import by_route, ece_of
+
+    lookup = CountryClassifier(looked_up, device="cpu").lookup
+    lat, lon = probe_points()
+    latlon = np.stack([lat, lon], 1)
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.5, 1.0, len(latlon)).astype(np.float32)
+    correct = rng.uniform(size=len(latlon)) < confidence
+    known = lookup.answer(latlon)[0] >= 0
+    metrics = by_route(latlon, confidence, correct, lookup, "places")
+    assert metrics["places_looked_up_share"] == pytest.approx(known.mean())
+    assert metrics["places_looked_up_acc"] == pytest.approx(correct[known].mean())
+    assert metrics["places_network_confidence"] == pytest.approx(confidence[~known].mean())
+    assert metrics["places_network_ece"] == pytest.approx(ece_of(confidence[~known],
+                                                                 correct[~known]))
+    assert metrics["places_looked_up_ece"] != metrics["places_network_ece"]

@@ -89,6 +89,8 @@ def globe_metrics(model: LoadedModel, split: CitySplit, split_codes: list[str],
                "coastal_places": int(coastal.sum())}
     if coastal.any():
         metrics["coastal_acc"] = float((shown[coastal] == truth[coastal]).mean())
+    if lookup is not None:
+        metrics.update(by_route(split.latlon, confidence, best == truth, lookup, "places"))
     sea = sample_surface(reference.raster, n_points, rng, land=False)
     sea = sea[reference.places.query(sea)[0] > OPEN_SEA_MIN_KM]
     sea = sea[sea[:, 0] >= ICE_SHELF_LATITUDE]  # the raster's "sea" there is ice shelf
@@ -114,6 +116,8 @@ def land_metrics(model: LoadedModel, land: np.ndarray, reference: GlobeReference
                "antarctica_points": int(south.sum()),
                "land_acc": float(correct.mean()),
                "land_ece": ece_of(confidence, correct)}
+    if lookup is not None:
+        metrics.update(by_route(land, confidence, correct, lookup, "land"))
     north = ~south
     metrics["land_ece_north_of_60s"] = ece_of(confidence[north], correct[north])
     to_data = reference.training_places.query(land)[0]
@@ -125,6 +129,20 @@ def land_metrics(model: LoadedModel, land: np.ndarray, reference: GlobeReference
         name = f"land_{low:g}_{high:g}km" if high < float("inf") else f"land_over_{low:g}km"
         metrics[f"{name}_confidence"] = float(confidence[inside].mean())
         metrics[f"{name}_acc"] = float(correct[inside].mean())
+    return metrics
+
+
+def by_route(latlon: np.ndarray, confidence: np.ndarray, correct: np.ndarray,
+             lookup: CellLookup, prefix: str) -> dict[str, float]:
+    """The share of points the cell lookup answers, and accuracy, mean confidence and ECE
+    of the points answered by the lookup and of those answered by the network."""
+    looked_up = lookup.answer(latlon)[0] >= 0
+    metrics = {f"{prefix}_looked_up_share": float(looked_up.mean())}
+    for route, rows in (("looked_up", looked_up), ("network", ~looked_up)):
+        if rows.any():
+            metrics[f"{prefix}_{route}_acc"] = float(correct[rows].mean())
+            metrics[f"{prefix}_{route}_confidence"] = float(confidence[rows].mean())
+            metrics[f"{prefix}_{route}_ece"] = ece_of(confidence[rows], correct[rows])
     return metrics
 
 

@@ -199,12 +199,23 @@ def study(data_sources: tuple[str, ...], lrs: str, regimes: str, output_path: Pa
 @main.command()
 @click.argument("cards", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--split", type=click.Choice(["val", "test"]), default="val", show_default=True)
-def report(cards: tuple[Path, ...], split: str) -> None:
+@click.option("--held-out", "held_out", is_flag=True,
+              help="Only the leave-one-generator-out table: per method (run folder name "
+                   "without the held-out source), each held-out source's AUC / caught.")
+def report(cards: tuple[Path, ...], split: str, held_out: bool) -> None:
     """Markdown tables of per-source figures from model cards (CARD.json or MODEL.onnx):
     accuracy / ROC AUC per source for every card, then each card's P(fake) quantiles."""
-    from batch_classifier.trainer.images.report import load_card, quantile_table, source_table
+    from batch_classifier.trainer.images.report import (
+        held_out_table,
+        load_card,
+        quantile_table,
+        source_table,
+    )
 
     loaded = {str(path.parent.name or path): load_card(path) for path in cards}
+    if held_out:
+        click.echo(held_out_table(loaded, split))
+        return
     click.echo(source_table(loaded, split))
     for label, card in loaded.items():
         click.echo(f"\n{label}\n\n{quantile_table(card, split)}")

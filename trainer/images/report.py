@@ -44,3 +44,32 @@ def quantile_table(card: dict, split: str) -> str:
         lines.append(f"| {source} | {row['n']} | {row['acc']:.1%} | "
                      f"{row['auc_vs_other_class']:.3f} | {quantiles} |")
     return "\n".join(lines)
+
+
+def held_out_table(cards: dict[str, dict], split: str) -> str:
+    """Leave-one-generator-out: one row per method, one column per held-out source, each
+    cell the held-out fakes' ROC AUC against all reals / share caught at the threshold
+    tuned without them, and the mean per method. A card's method is its label without
+    the held-out source's slug (`nprstrong-faces-fake` -> `nprstrong`); cards that held
+    nothing out are left out."""
+    cells: dict[str, dict[str, tuple[float, float]]] = {}
+    for label, card in cards.items():
+        held = card.get("data", {}).get("held_out", [])
+        if len(held) != 1:
+            continue
+        row = card["metrics"].get(f"{split}_sources", {}).get(held[0])
+        if row is None:
+            continue
+        method = label.removesuffix("-" + held[0].replace("/", "-"))
+        cells.setdefault(method, {})[held[0]] = (row["auc_vs_other_class"], row["acc"])
+    held_sources = sorted({source for row in cells.values() for source in row})
+    lines = ["| method | " + " | ".join(held_sources) + " | mean |",
+             "|:---|" + "---:|" * (len(held_sources) + 1)]
+    for method, row in cells.items():
+        shown = [f"{row[s][0]:.3f} / {row[s][1]:.1%}" if s in row else "not run"
+                 for s in held_sources]
+        mean = (f"{sum(v[0] for v in row.values()) / len(row):.3f} / "
+                f"{sum(v[1] for v in row.values()) / len(row):.1%}"
+                + ("" if len(row) == len(held_sources) else f" (of {len(row)})"))
+        lines.append(f"| {method} | " + " | ".join(shown) + f" | {mean} |")
+    return "\n".join(lines)

@@ -6,6 +6,8 @@
 Each --data folder is one dataset in the ImageFolder layout (<split>/real, <split>/fake,
 either may be absent). Unlike the pooled figures of the card, the ROC AUC here compares
 a dataset's fakes with that dataset's reals only, at the threshold stored in the model.
+The last column is the share `classify-images --uncertain LOW,HIGH` sends to review
+(LOW <= P(fake) < HIGH; --uncertain, default 0.3,0.7).
 """
 
 from __future__ import annotations
@@ -21,27 +23,31 @@ from batch_classifier.trainer.images.metrics import roc_auc
 
 
 def table_row(name: str, labels: np.ndarray, probabilities: np.ndarray,
-              threshold: float) -> str:
-    """One markdown row: n, accuracy, ROC AUC (when both classes), share of fakes caught."""
+              threshold: float, band: tuple[float, float]) -> str:
+    """One markdown row: n, accuracy, ROC AUC (when both classes), share of fakes caught,
+    share inside the uncertain band."""
     called_fake = probabilities >= threshold
     accuracy = float(np.mean(called_fake == labels))
     both = len(set(labels.tolist())) == 2
     auc = f"{roc_auc(labels, probabilities):.3f}" if both else ""
     caught = f"{np.mean(called_fake[labels == 1]):.1%}" if (labels == 1).any() else ""
-    return f"| {name} | {len(labels)} | {accuracy:.2%} | {auc} | {caught} |"
+    review = np.mean((probabilities >= band[0]) & (probabilities < band[1]))
+    return f"| {name} | {len(labels)} | {accuracy:.2%} | {auc} | {caught} | {review:.1%} |"
 
 
-def dataset_rows(detector: FakeImageDetector, dataset: Path, split: str) -> list[str]:
-    """The dataset's row, then one per source when it holds several of a class
-    (e.g. `people-xl/fake/sdxl`: accuracy there is the share called right)."""
+def dataset_rows(detector: FakeImageDetector, dataset: Path, split: str,
+                 band: tuple[float, float]) -> list[str]:
+    """The dataset's row, then one per source when it holds several (e.g.
+    `people-xl/fake/sdxl`: accuracy there is the share called right)."""
     files, labels, sources = labelled_files([dataset], split)
     probabilities = detector.predict(files).fake_probability
-    rows = [table_row(f"{dataset.name}/{split}", labels, probabilities, detector.threshold)]
-    if len(set(sources.tolist())) > len(set(labels.tolist())):
+    rows = [table_row(f"{dataset.name}/{split}", labels, probabilities, detector.threshold,
+                      band)]
+    if len(set(sources.tolist())) > 1:
         for source in sorted(set(sources.tolist())):
             keep = sources == source
             rows.append(table_row(f"  {source}", labels[keep], probabilities[keep],
-                                  detector.threshold))
+                                  detector.threshold, band))
     return rows
 
 
@@ -50,13 +56,16 @@ def main() -> None:
     parser.add_argument("--model", default="deepfake")
     parser.add_argument("--data", action="append", required=True, type=Path)
     parser.add_argument("--split", default="test")
+    parser.add_argument("--uncertain", default="0.3,0.7", metavar="LOW,HIGH")
     args = parser.parse_args()
+    low, high = (float(value) for value in args.uncertain.split(","))
     detector = FakeImageDetector(args.model, device="cpu")
     print(f"model {args.model}, threshold {detector.threshold:.4f}\n")
-    print("| dataset | n | accuracy | ROC AUC (its fakes vs its reals) | fakes caught |")
-    print("|---|---:|---:|---:|---:|")
+    print("| dataset | n | accuracy | ROC AUC (its fakes vs its reals) | fakes caught "
+          f"| in {low:g}-{high:g} (review) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for dataset in args.data:
-        print("\n".join(dataset_rows(detector, dataset, args.split)))
+        print("\n".join(dataset_rows(detector, dataset, args.split, (low, high))))
 
 
 if __name__ == "__main__":

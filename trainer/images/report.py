@@ -49,27 +49,31 @@ def quantile_table(card: dict, split: str) -> str:
 def held_out_table(cards: dict[str, dict], split: str) -> str:
     """Leave-one-generator-out: one row per method, one column per held-out source, each
     cell the held-out fakes' ROC AUC against all reals / share caught at the threshold
-    tuned without them, and the mean per method. A card's method is its label without
-    the held-out source's slug (`nprstrong-faces-fake` -> `nprstrong`); cards that held
-    nothing out are left out."""
+    tuned without them, the mean per method, and the share of reals called real at that
+    threshold (mean over the real sources, then over the method's runs). A card's method
+    is its label without the held-out source's slug (`nprstrong-faces-fake` ->
+    `nprstrong`); cards that held nothing out are left out."""
     cells: dict[str, dict[str, tuple[float, float]]] = {}
+    reals_right: dict[str, list[float]] = {}
     for label, card in cards.items():
         held = card.get("data", {}).get("held_out", [])
-        if len(held) != 1:
-            continue
-        row = card["metrics"].get(f"{split}_sources", {}).get(held[0])
-        if row is None:
+        sources = card["metrics"].get(f"{split}_sources", {})
+        if len(held) != 1 or held[0] not in sources:
             continue
         method = label.removesuffix("-" + held[0].replace("/", "-"))
+        row = sources[held[0]]
         cells.setdefault(method, {})[held[0]] = (row["auc_vs_other_class"], row["acc"])
+        reals = [r["acc"] for r in sources.values() if r["label"] == 0]
+        reals_right.setdefault(method, []).append(sum(reals) / len(reals))
     held_sources = sorted({source for row in cells.values() for source in row})
-    lines = ["| method | " + " | ".join(held_sources) + " | mean |",
-             "|:---|" + "---:|" * (len(held_sources) + 1)]
+    lines = ["| method | " + " | ".join(held_sources) + " | mean | reals called real |",
+             "|:---|" + "---:|" * (len(held_sources) + 2)]
     for method, row in cells.items():
         shown = [f"{row[s][0]:.3f} / {row[s][1]:.1%}" if s in row else "not run"
                  for s in held_sources]
         mean = (f"{sum(v[0] for v in row.values()) / len(row):.3f} / "
                 f"{sum(v[1] for v in row.values()) / len(row):.1%}"
                 + ("" if len(row) == len(held_sources) else f" (of {len(row)})"))
-        lines.append(f"| {method} | " + " | ".join(shown) + f" | {mean} |")
+        real = sum(reals_right[method]) / len(reals_right[method])
+        lines.append(f"| {method} | " + " | ".join(shown) + f" | {mean} | {real:.1%} |")
     return "\n".join(lines)

@@ -58,14 +58,15 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--uncertain", default="0.3,0.7", metavar="LOW,HIGH")
     args = parser.parse_args()
-    low, high = (float(value) for value in args.uncertain.split(","))
-    detector = FakeImageDetector(args.model, device="cpu")
+    band = tuple(float(value) for value in args.uncertain.split(","))
+    detector = FakeImageDetector(args.model, device="cpu", uncertain=band)  # checks the band
+    low, high = detector.uncertain
     print(f"model {args.model}, threshold {detector.threshold:.4f}\n")
     print("| dataset | n | accuracy | ROC AUC (its fakes vs its reals) | fakes caught "
           f"| in {low:g}-{high:g} (review) |")
     print("|---|---:|---:|---:|---:|---:|")
     for dataset in args.data:
-        print("\n".join(dataset_rows(detector, dataset, args.split, (low, high))))
+        print("\n".join(dataset_rows(detector, dataset, args.split, detector.uncertain)))
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def held_out_table(cards: dict[str, dict], split: str) -> str:
         row = sources[held[0]]
         cells.setdefault(method, {})[held[0]] = (row["auc_vs_other_class"], row["acc"])
         reals = [r["acc"] for r in sources.values() if r["label"] == 0]
-        reals_right.setdefault(method, []).append(sum(reals) / len(reals))
+        reals_right.setdefault(method, []).extend([sum(reals) / len(reals)] if reals else [])
     held_sources = sorted({source for row in cells.values() for source in row})
     lines = ["| method | " + " | ".join(held_sources) + " | mean | reals called real |",
              "|:---|" + "---:|" * (len(held_sources) + 2)]
@@ -74,6 +74,7 @@ def held_out_table(cards: dict[str, dict], split: str) -> str:
         mean = (f"{sum(v[0] for v in row.values()) / len(row):.3f} / "
                 f"{sum(v[1] for v in row.values()) / len(row):.1%}"
                 + ("" if len(row) == len(held_sources) else f" (of {len(row)})"))
-        real = sum(reals_right[method]) / len(reals_right[method])
-        lines.append(f"| {method} | " + " | ".join(shown) + f" | {mean} | {real:.1%} |")
+        runs = reals_right[method]
+        real = f"{sum(runs) / len(runs):.1%}" if runs else "-"
+        lines.append(f"| {method} | " + " | ".join(shown) + f" | {mean} | {real} |")
     return "\n".join(lines)
